@@ -1,0 +1,235 @@
+"""An eth-tester py-evm backend made fit for several chains in one process.
+
+eth-tester builds every chain with one hard-coded chain id, a wall-clock genesis
+timestamp and a random ``mix_hash`` per block, and finds a transaction by scanning
+every block. This backend fixes each of those: the chain id is the configured one
+(for the EVM's CHAINID opcode and for signing), a typed or EIP-155 transaction for
+another chain id is refused, genesis and ``mix_hash`` come from config and seed, and
+transactions are looked up through py-evm's own hash index.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from eth.chains.base import MiningChain
+from eth.db import get_db_backend
+from eth.exceptions import HeaderNotFound, TransactionNotFound as EVMTransactionNotFound
+from eth.vm.forks import PragueVM
+from eth.vm.forks.cancun import get_total_blob_gas
+from eth_keys.datatypes import PrivateKey
+from eth_tester.backends.pyevm.main import (
+    PyEVMBackend,
+    get_default_account_state,
+    get_default_genesis_params,
+)
+from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
+from eth_tester.exceptions import TransactionNotFound, ValidationError
+from eth_utils import encode_hex, keccak, to_wei
+
+from chains.errors import WrongChainIdError
+
+
+class WrongChainIdValidationError(ValidationError, WrongChainIdError):
+    """Raised inside eth-tester so web3 reports it as a failed request, and still a user error."""
+
+
+ZERO_ADDRESS = b"\x00" * 20
+
+
+class BatchingMiningChain(MiningChain):
+    """py-evm's MiningChain without its quadratic pending block.
+
+    MiningChain rebuilds the transaction and receipt tries of the pending block after
+    every transaction, so filling a block with n transactions costs O(n^2). Here the
+    pending transactions and receipts are kept in lists and the tries are built once,
+    when the block is sealed. State is still persisted after each transaction, so reads
+    of the pending state and of nonces stay exact.
+    """
+
+    vm_configuration = ((0, PragueVM),)
+
+    def __init__(self, base_db: Any, header: Any = None) -> None:
+        super().__init__(base_db, header)
+        self._pending_header: Any = None
+        self._pending_transactions: list[Any] = []
+        self._pending_receipts: list[Any] = []
+
+    def _pending_lists_valid(self) -> bool:
+        # any code that replaces the header (import, revert, new block) invalidates the lists
+        return self._pending_header is self.header
+
+    def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
+        # keep the gas limit constant, as eth-tester does
+        return super().create_header_from_parent(parent_header, **{**header_params, "gas_limit": parent_header.gas_limit})
+
+    def get_transaction_builder(self) -> Any:
+        return self.get_vm().get_transaction_builder()
+
+    def apply_transaction(self, transaction: Any) -> tuple[Any, Any, Any]:
+        if not self._pending_lists_valid():
+            self._pending_transactions, self._pending_receipts = [], []
+        vm = self.get_vm(self.header)
+        receipt, computation = vm.apply_transaction(self.header, transaction)
+        header_with_receipt = vm.add_receipt_to_header(self.header, receipt)
+        vm.state.persist()
+        self.header = header_with_receipt.copy(state_root=vm.state.state_root)
+        self._pending_header = self.header
+        self._pending_transactions.append(transaction)
+        self._pending_receipts.append(receipt)
+        return None, receipt, computation
+
+    def pending_transactions(self) -> tuple[Any, ...]:
+        return tuple(self._pending_transactions) if self._pending_lists_valid() else ()
+
+    def pending_receipts(self) -> tuple[Any, ...]:
+        return tuple(self._pending_receipts) if self._pending_lists_valid() else ()
+
+    def get_block(self) -> Any:
+        """The pending block, with its transactions (its trie roots are only set when it is sealed)."""
+        transactions = self.pending_transactions()
+        if not transactions:
+            return super().get_block()
+        return self.get_vm(self.header).get_block_class()(self.header, transactions)
+
+    def mine_block_extended(self, *args: Any, **kwargs: Any) -> Any:
+        transactions = self.pending_transactions()
+        if transactions:
+            vm = self.get_vm(self.header)
+            block = vm.set_block_transactions_and_withdrawals(
+                vm.get_block(), self.header, transactions, self.pending_receipts()
+            )
+            self.header = block.header
+        self._pending_header, self._pending_transactions, self._pending_receipts = None, [], []
+        return super().mine_block_extended(*args, **kwargs)
+
+
+def build_mining_chain(chain_id: int, genesis_timestamp: int, alloc: Mapping[bytes, int]) -> BatchingMiningChain:
+    chain_class = type(f"XmarginChain{chain_id}", (BatchingMiningChain,), {"chain_id": chain_id})
+    genesis_params = get_default_genesis_params(overrides={"timestamp": genesis_timestamp})
+    genesis_state = {
+        address: get_default_account_state(overrides={"balance": balance}) for address, balance in alloc.items()
+    }
+    return chain_class.from_genesis(get_db_backend(), genesis_params, genesis_state)
+
+
+class XmarginBackend(PyEVMBackend):
+    """A py-evm backend with its own chain id, deterministic blocks and indexed lookups."""
+
+    def __init__(
+        self,
+        chain_id: int,
+        seed: int,
+        genesis_timestamp: int,
+        keys: Iterable[PrivateKey],
+        balance_eth: int,
+        extra_alloc: Mapping[bytes, int] | None = None,
+        allow_unprotected_transactions: bool = False,
+    ) -> None:
+        self.chain_id = chain_id
+        self.seed = seed
+        self.genesis_timestamp = genesis_timestamp
+        self._keys = tuple(keys)
+        self._alloc = {k.public_key.to_canonical_address(): to_wei(balance_eth, "ether") for k in self._keys}
+        self._alloc.update(extra_alloc or {})
+        self.allow_unprotected_transactions = allow_unprotected_transactions
+        self.branch = 0
+        # deliberately not calling PyEVMBackend.__init__: it builds eth-tester's fixed-id chain
+        self.reset_to_genesis()
+
+    def reset_to_genesis(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002 - eth-tester's signature
+        self.account_keys = self._keys
+        self.branch = 0
+        self.chain = build_mining_chain(self.chain_id, self.genesis_timestamp, self._alloc)
+
+    def mix_hash(self, block_number: int) -> bytes:
+        """prevrandao for a block: a function of seed, chain, branch and height, never of wall-clock randomness."""
+        return keccak(
+            b"xmargin-mix"
+            + self.seed.to_bytes(32, "big", signed=True)
+            + self.chain_id.to_bytes(32, "big")
+            + self.branch.to_bytes(8, "big")
+            + block_number.to_bytes(8, "big")
+        )
+
+    def mine_blocks(self, num_blocks: int = 1, coinbase: bytes = ZERO_ADDRESS) -> tuple[bytes, ...]:
+        hashes = []
+        for _ in range(num_blocks):
+            pending = self.chain.get_block()
+            block = self.chain.mine_block(
+                coinbase=coinbase,
+                mix_hash=self.mix_hash(pending.number),
+                blob_gas_used=sum(get_total_blob_gas(tx) for tx in pending.transactions),
+            )
+            hashes.append(block.hash)
+        return tuple(hashes)
+
+    # -- replay protection -------------------------------------------------
+
+    def check_chain_id(self, transaction: Any) -> None:
+        tx_chain_id = transaction.chain_id
+        if tx_chain_id is None:
+            if self.allow_unprotected_transactions:
+                return
+            raise WrongChainIdValidationError(
+                f"transaction {encode_hex(transaction.hash)} is not replay-protected (no chain id); "
+                f"this chain only accepts transactions signed for chain id {self.chain_id}"
+            )
+        if tx_chain_id != self.chain_id:
+            raise WrongChainIdValidationError(
+                f"transaction {encode_hex(transaction.hash)} was signed for chain id {tx_chain_id}, "
+                f"but this chain's id is {self.chain_id}; refused (cross-chain replay)"
+            )
+
+    def send_raw_transaction(self, raw_transaction: bytes) -> bytes:
+        decoded = self.chain.get_vm().get_transaction_builder().decode(raw_transaction)
+        self.check_chain_id(decoded)
+        return super().send_raw_transaction(raw_transaction)
+
+    def send_signed_transaction(self, signed_transaction: dict, block_number: str = "latest") -> bytes:
+        normalized = self._normalize_transaction(signed_transaction, block_number)
+        evm_transaction = self._create_type_aware_signed_transaction(normalized)
+        self.check_chain_id(evm_transaction)
+        self.chain.apply_transaction(evm_transaction)
+        return evm_transaction.hash
+
+    def send_transaction(self, transaction: dict) -> bytes:
+        # eth-tester fills the nonce from the latest mined block; with batching the pending one is right
+        if "nonce" not in transaction:
+            transaction = {**transaction, "nonce": self.get_nonce(transaction["from"], "pending")}
+        return super().send_transaction(transaction)
+
+    # -- indexed lookups (eth-tester scans every block from the head) -------
+
+    def locate_transaction(self, transaction_hash: bytes) -> tuple[Any, Any, int]:
+        """(block, transaction, index); the block of a mined transaction carries only its header."""
+        pending = self.chain.get_block()
+        for index, transaction in enumerate(pending.transactions):
+            if transaction.hash == transaction_hash:
+                return pending, transaction, index
+        chaindb = self.chain.chaindb
+        try:
+            block_number, index = chaindb.get_transaction_index(transaction_hash)
+            header = chaindb.get_canonical_block_header_by_number(block_number)
+        except (EVMTransactionNotFound, HeaderNotFound):
+            raise TransactionNotFound(f"No transaction found for transaction hash: {encode_hex(transaction_hash)}")
+        vm_class = self.chain.get_vm_class(header)
+        transaction = chaindb.get_transaction_by_index(block_number, index, vm_class.get_transaction_builder())
+        return vm_class.get_block_class()(header, ()), transaction, index
+
+    def get_transaction_by_hash(self, transaction_hash: bytes) -> dict:
+        block, transaction, index = self.locate_transaction(transaction_hash)
+        is_pending = block.number == self.chain.get_block().number
+        return serialize_transaction(block, transaction, index, is_pending)
+
+    def get_transaction_receipt(self, transaction_hash: bytes) -> dict:
+        block, transaction, index = self.locate_transaction(transaction_hash)
+        if block.number == self.chain.get_block().number:
+            # as on a real node: no receipt until the transaction is in a mined block
+            raise TransactionNotFound(f"Transaction {encode_hex(transaction_hash)} is pending, not yet mined")
+        receipt_class = self.chain.get_vm_class(block.header).get_receipt_builder()
+        # the serializer reads only this receipt and the one before it (for gas used)
+        receipts = {
+            i: self.chain.chaindb.get_receipt_by_index(block.number, i, receipt_class) for i in {index, max(index - 1, 0)}
+        }
+        return serialize_transaction_receipt(block, receipts, transaction, index, False, self.chain.get_vm())

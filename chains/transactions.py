@@ -1,0 +1,78 @@
+"""Deploying compiled contracts and sending transactions that must succeed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from hexbytes import HexBytes
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError
+from web3.types import TxReceipt
+
+from chains.chain import Chain
+from chains.compiler import Artifact
+from chains.errors import XmarginError
+
+DEFAULT_GAS = 8_000_000
+ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+
+
+class TransactionReverted(XmarginError):
+    def __init__(self, chain: str, tx_hash: HexBytes, reason: str) -> None:
+        super().__init__(f"{chain}: transaction {tx_hash.hex()} reverted: {reason}")
+        self.chain = chain
+        self.tx_hash = tx_hash
+        self.reason = reason
+
+
+def decode_revert_data(data: bytes) -> str:
+    """The readable reason in revert data (``Error(string)``), or its hex when there is none."""
+    if data[:4] == ERROR_SELECTOR:
+        try:
+            return abi_decode(["string"], data[4:])[0]
+        except Exception:  # noqa: BLE001 - malformed revert data is reported as hex
+            pass
+    return "0x" + data.hex() if data else "(no reason)"
+
+
+def revert_reason(chain: Chain, tx_hash: HexBytes) -> str:
+    """Why a mined transaction failed: replay it as a call on the state before its block."""
+    tx = chain.w3.eth.get_transaction(tx_hash)
+    call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
+    try:
+        chain.w3.eth.call(call, block_identifier=tx["blockNumber"] - 1)
+    except ContractLogicError as exc:
+        return exc.message.removeprefix("execution reverted: ") if exc.message else decode_revert_data(HexBytes(exc.data or b""))
+    except Exception as exc:  # noqa: BLE001 - any failure of the replay is itself the best reason we have
+        return str(exc)
+    return "(reverted, but replaying it as a call succeeds)"
+
+
+def confirm(chain: Chain, tx_hash: HexBytes) -> TxReceipt:
+    """The receipt of ``tx_hash``, mining the pending block first if it is still in it; raises if it reverted."""
+    if HexBytes(tx_hash) in chain.pending_transactions():
+        chain.mine()
+    receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
+    if receipt["status"] != 1:
+        raise TransactionReverted(chain.name, HexBytes(tx_hash), revert_reason(chain, HexBytes(tx_hash)))
+    return receipt
+
+
+def transact(
+    chain: Chain, function: ContractFunction, sender: str | None = None, gas: int = DEFAULT_GAS, value: int = 0
+) -> TxReceipt:
+    """Send a contract call from a funded account and wait for it (mining if batched)."""
+    sender = sender or chain.accounts[0].address
+    tx_hash = function.transact({"from": sender, "gas": gas, "value": value})
+    return confirm(chain, tx_hash)
+
+
+def deploy(chain: Chain, artifact: Artifact, *args: Any, sender: str | None = None, gas: int = DEFAULT_GAS) -> Contract:
+    """Deploy ``artifact`` with constructor ``args`` and return a web3 contract bound to it."""
+    sender = sender or chain.accounts[0].address
+    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx_hash = factory.constructor(*args).transact({"from": sender, "gas": gas})
+    receipt = confirm(chain, tx_hash)
+    return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
