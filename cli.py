@@ -76,12 +76,10 @@ def chains_command(config: str | None, only: tuple[str, ...], seed: int) -> None
 @user_errors
 def demo_command(seed: int) -> None:
     """Start the default world, deploy a contract on every chain and show their status."""
-    from pathlib import Path
-
-    from chains import compile_contract, deploy, transact
+    from chains import COUNTER_SOURCE, compile_contract, deploy, transact
 
     chain_set = _chain_set(None, seed)
-    artifact = compile_contract(Path(__file__).parent / "chains" / "contracts" / "Counter.vy")
+    artifact = compile_contract(COUNTER_SOURCE)
     table = Table(title="xmargin demo: chains up")
     for column in ("chain", "chain id", "contract", "count", "head block", "head time"):
         table.add_column(column)

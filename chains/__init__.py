@@ -2,7 +2,7 @@
 
 from chains.chain import Chain, DroppedTransaction, MinedBlock, ReorgReport
 from chains.chain_set import ChainSet
-from chains.compiler import Artifact, compile_contract
+from chains.compiler import COUNTER_SOURCE, Artifact, compile_contract
 from chains.config import DEFAULT_WORLD, ChainConfig
 from chains.transactions import TransactionReverted, confirm, deploy, revert_reason, transact
 from chains.errors import (
@@ -16,6 +16,7 @@ from chains.errors import (
 
 __all__ = [
     "Artifact",
+    "COUNTER_SOURCE",
     "Chain",
     "ChainConfig",
     "ChainSet",

@@ -38,26 +38,32 @@ ZERO_ADDRESS = b"\x00" * 20
 
 
 class BatchingMiningChain(MiningChain):
-    """py-evm's MiningChain without its quadratic pending block.
+    """py-evm's MiningChain without its per-transaction block rebuild.
 
-    MiningChain rebuilds the transaction and receipt tries of the pending block after
-    every transaction, so filling a block with n transactions costs O(n^2). Here the
-    pending transactions and receipts are kept in lists and the tries are built once,
-    when the block is sealed. State is still persisted after each transaction, so reads
-    of the pending state and of nonces stay exact.
+    MiningChain rebuilds the transaction and receipt tries of the pending block and
+    recomputes the state root after every transaction, so filling a block with n
+    transactions costs O(n^2) and every transaction pays for a full state-root hash.
+    Here one VM stays alive for the pending block: transactions execute against its
+    journaled state, and the state root and both tries are computed once, when the
+    block is sealed. Reads of the pending state (nonces, ``pending`` calls) go to that
+    same VM, so they stay exact.
     """
 
     vm_configuration = ((0, PragueVM),)
 
     def __init__(self, base_db: Any, header: Any = None) -> None:
         super().__init__(base_db, header)
+        self._clear_pending()
+
+    def _clear_pending(self) -> None:
         self._pending_header: Any = None
+        self._pending_vm: Any = None
         self._pending_transactions: list[Any] = []
         self._pending_receipts: list[Any] = []
 
-    def _pending_lists_valid(self) -> bool:
-        # any code that replaces the header (import, revert, new block) invalidates the lists
-        return self._pending_header is self.header
+    def _pending_valid(self) -> bool:
+        # any code that replaces the header (import, revert, new block, retiming) invalidates it
+        return self._pending_header is not None and self._pending_header is self.header
 
     def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
         # keep the gas limit constant, as eth-tester does
@@ -66,41 +72,43 @@ class BatchingMiningChain(MiningChain):
     def get_transaction_builder(self) -> Any:
         return self.get_vm().get_transaction_builder()
 
+    def get_vm(self, at_header: Any = None) -> Any:
+        if self._pending_valid() and (at_header is None or at_header is self.header):
+            return self._pending_vm
+        return super().get_vm(at_header)
+
     def apply_transaction(self, transaction: Any) -> tuple[Any, Any, Any]:
-        if not self._pending_lists_valid():
-            self._pending_transactions, self._pending_receipts = [], []
-        vm = self.get_vm(self.header)
+        if not self._pending_valid():
+            self._clear_pending()
+            self._pending_vm = super().get_vm(self.header)
+        vm = self._pending_vm
         receipt, computation = vm.apply_transaction(self.header, transaction)
-        header_with_receipt = vm.add_receipt_to_header(self.header, receipt)
-        vm.state.persist()
-        self.header = header_with_receipt.copy(state_root=vm.state.state_root)
+        self.header = vm.add_receipt_to_header(self.header, receipt)
         self._pending_header = self.header
         self._pending_transactions.append(transaction)
         self._pending_receipts.append(receipt)
         return None, receipt, computation
 
     def pending_transactions(self) -> tuple[Any, ...]:
-        return tuple(self._pending_transactions) if self._pending_lists_valid() else ()
-
-    def pending_receipts(self) -> tuple[Any, ...]:
-        return tuple(self._pending_receipts) if self._pending_lists_valid() else ()
+        return tuple(self._pending_transactions) if self._pending_valid() else ()
 
     def get_block(self) -> Any:
-        """The pending block, with its transactions (its trie roots are only set when it is sealed)."""
+        """The pending block, with its transactions (its roots are only computed when it is sealed)."""
         transactions = self.pending_transactions()
         if not transactions:
             return super().get_block()
-        return self.get_vm(self.header).get_block_class()(self.header, transactions)
+        return self._pending_vm.get_block_class()(self.header, transactions)
 
     def mine_block_extended(self, *args: Any, **kwargs: Any) -> Any:
-        transactions = self.pending_transactions()
-        if transactions:
-            vm = self.get_vm(self.header)
+        if self.pending_transactions():
+            vm = self._pending_vm
+            vm.state.persist()
+            header = self.header.copy(state_root=vm.state.state_root)
             block = vm.set_block_transactions_and_withdrawals(
-                vm.get_block(), self.header, transactions, self.pending_receipts()
+                vm.get_block(), header, tuple(self._pending_transactions), tuple(self._pending_receipts)
             )
             self.header = block.header
-        self._pending_header, self._pending_transactions, self._pending_receipts = None, [], []
+        self._clear_pending()
         return super().mine_block_extended(*args, **kwargs)
 
 

@@ -16,6 +16,7 @@ from vyper.compiler.input_bundle import FilesystemInputBundle
 from chains.errors import CompileError
 
 CACHE_ENV = "XMARGIN_CACHE_DIR"
+COUNTER_SOURCE = Path(__file__).parent / "contracts" / "Counter.vy"  # the probe contract of every chain
 
 
 @dataclass(frozen=True)

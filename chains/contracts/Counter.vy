@@ -1,5 +1,5 @@
 # pragma version 0.4.3
-"""A minimal contract used to check a chain end to end: deploy, call, log."""
+"""A minimal contract used to check a chain end to end: deploy, call, log, read the chain id."""
 
 event Incremented:
     caller: indexed(address)
@@ -15,3 +15,9 @@ def increment() -> uint256:
     self.last_timestamp = block.timestamp
     log Incremented(caller=msg.sender, value=self.count)
     return self.count
+
+
+@view
+@external
+def chain_id() -> uint256:
+    return chain.id
