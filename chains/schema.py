@@ -1,0 +1,143 @@
+"""Reading plain dicts (TOML tables) into typed values, with errors that name the key path.
+
+Shared by every layer that reads configuration (chains, bridge, protocol, sim)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from chains.errors import ConfigError
+
+MISSING = object()
+
+
+def join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def table(data: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: must be a table, got {_describe(data)}")
+    return data
+
+
+def reject_unknown(data: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+    allowed = set(allowed)
+    unknown = sorted(k for k in data if k not in allowed)
+    if unknown:
+        raise ConfigError(
+            f"{join(path, unknown[0])}: unknown key; expected one of {', '.join(sorted(allowed))}"
+        )
+
+
+def number(
+    data: Mapping[str, Any],
+    key: str,
+    path: str,
+    default: Any = MISSING,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+) -> float:
+    where = join(path, key)
+    value = data.get(key, default)
+    if value is MISSING:
+        raise ConfigError(f"{where}: required")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: must be a number, got {_describe(value)}")
+    if minimum is not None:
+        if exclusive_minimum and value <= minimum:
+            raise ConfigError(f"{where}: must be > {minimum:g}, got {value:g}")
+        if value < minimum:
+            raise ConfigError(f"{where}: must be >= {minimum:g}, got {value:g}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}: must be <= {maximum:g}, got {value:g}")
+    return float(value)
+
+
+def integer(
+    data: Mapping[str, Any],
+    key: str,
+    path: str,
+    default: Any = MISSING,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    where = join(path, key)
+    value = data.get(key, default)
+    if value is MISSING:
+        raise ConfigError(f"{where}: required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: must be an integer, got {_describe(value)}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where}: must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}: must be <= {maximum}, got {value}")
+    return value
+
+
+def choice(data: Mapping[str, Any], key: str, path: str, options: Iterable[str], default: Any = MISSING) -> str:
+    where = join(path, key)
+    value = data.get(key, default)
+    options = tuple(options)
+    if value is MISSING:
+        raise ConfigError(f"{where}: required (one of {', '.join(options)})")
+    if value not in options:
+        raise ConfigError(f"{where}: must be one of {', '.join(options)}, got {_describe(value)}")
+    return value
+
+
+def string(data: Mapping[str, Any], key: str, path: str, default: Any = MISSING) -> str:
+    where = join(path, key)
+    value = data.get(key, default)
+    if value is MISSING:
+        raise ConfigError(f"{where}: required")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be a string, got {_describe(value)}")
+    return value
+
+
+def boolean(data: Mapping[str, Any], key: str, path: str, default: Any = MISSING) -> bool:
+    where = join(path, key)
+    value = data.get(key, default)
+    if value is MISSING:
+        raise ConfigError(f"{where}: required")
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false, got {_describe(value)}")
+    return value
+
+
+def windows(data: Mapping[str, Any], key: str, path: str) -> tuple[tuple[float, float], ...]:
+    """A list of [start, end] time windows in seconds, each with start < end."""
+    where = join(path, key)
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: must be a list of [start, end] pairs, got {_describe(value)}")
+    result = []
+    for index, pair in enumerate(value):
+        item = join(where, index)
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in pair)
+        ):
+            raise ConfigError(f"{item}: must be [start, end] in seconds, got {_describe(pair)}")
+        start, end = float(pair[0]), float(pair[1])
+        if start < 0 or end <= start:
+            raise ConfigError(f"{item}: needs 0 <= start < end, got [{start:g}, {end:g}]")
+        result.append((start, end))
+    return tuple(result)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)

@@ -1,0 +1,158 @@
+"""Configuration of the simulated agents: traders, keepers and oracle reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from chains.errors import ConfigError
+from chains.schema import boolean, choice, integer, join, number, reject_unknown, table
+
+
+def _weights(data: Mapping[str, Any], key: str, path: str, default: Mapping[str, float]) -> dict[str, float]:
+    where = join(path, key)
+    raw = data.get(key, default)
+    raw = table(raw, where)
+    weights = {name: number(raw, name, where, minimum=0) for name in raw}
+    if not weights or sum(weights.values()) <= 0:
+        raise ConfigError(f"{where}: needs at least one positive weight")
+    return weights
+
+
+@dataclass(frozen=True)
+class TraderConfig:
+    count: int = 10
+    arrival_window: float = 600.0  # traders arrive uniformly within this many seconds
+    cross_fraction: float = 0.7  # the rest trade isolated margin
+    leverage_min: float = 2.0
+    leverage_max: float = 12.0
+    deposit_usd_min: float = 2_000.0
+    deposit_usd_max: float = 20_000.0
+    collateral: dict[str, float] = field(default_factory=lambda: {"USDC": 0.5, "WETH": 0.3, "WBTC": 0.2})
+    markets: dict[str, float] = field(default_factory=lambda: {"ETH": 0.6, "BTC": 0.4})
+    long_fraction: float = 0.6
+    check_interval: float = 60.0
+    top_up_health: float = 1.25  # top up when maintenance health falls below this
+    top_up_fraction: float = 0.5  # of the first deposit
+    hold_min: float = 1_800.0
+    hold_max: float = 14_400.0
+    withdraw_after_close: bool = True
+
+    KEYS = (
+        "count", "arrival_window", "cross_fraction", "leverage_min", "leverage_max", "deposit_usd_min",
+        "deposit_usd_max", "collateral", "markets", "long_fraction", "check_interval", "top_up_health",
+        "top_up_fraction", "hold_min", "hold_max", "withdraw_after_close",
+    )
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> "TraderConfig":
+        data = table(data, path)
+        reject_unknown(data, cls.KEYS, path)
+        d = cls()
+        config = cls(
+            count=integer(data, "count", path, d.count, minimum=0, maximum=5_000),
+            arrival_window=number(data, "arrival_window", path, d.arrival_window, minimum=0),
+            cross_fraction=number(data, "cross_fraction", path, d.cross_fraction, minimum=0, maximum=1),
+            leverage_min=number(data, "leverage_min", path, d.leverage_min, minimum=1),
+            leverage_max=number(data, "leverage_max", path, d.leverage_max, minimum=1),
+            deposit_usd_min=number(data, "deposit_usd_min", path, d.deposit_usd_min, minimum=1),
+            deposit_usd_max=number(data, "deposit_usd_max", path, d.deposit_usd_max, minimum=1),
+            collateral=_weights(data, "collateral", path, d.collateral),
+            markets=_weights(data, "markets", path, d.markets),
+            long_fraction=number(data, "long_fraction", path, d.long_fraction, minimum=0, maximum=1),
+            check_interval=number(data, "check_interval", path, d.check_interval, minimum=1),
+            top_up_health=number(data, "top_up_health", path, d.top_up_health, minimum=0),
+            top_up_fraction=number(data, "top_up_fraction", path, d.top_up_fraction, minimum=0, maximum=10),
+            hold_min=number(data, "hold_min", path, d.hold_min, minimum=0),
+            hold_max=number(data, "hold_max", path, d.hold_max, minimum=0),
+            withdraw_after_close=boolean(data, "withdraw_after_close", path, d.withdraw_after_close),
+        )
+        if config.leverage_max < config.leverage_min:
+            raise ConfigError(f"{join(path, 'leverage_max')}: must be >= leverage_min ({config.leverage_min:g})")
+        if config.deposit_usd_max < config.deposit_usd_min:
+            raise ConfigError(f"{join(path, 'deposit_usd_max')}: must be >= deposit_usd_min ({config.deposit_usd_min:g})")
+        if config.hold_max < config.hold_min:
+            raise ConfigError(f"{join(path, 'hold_max')}: must be >= hold_min ({config.hold_min:g})")
+        return config
+
+
+@dataclass(frozen=True)
+class KeeperConfig:
+    count: int = 2
+    scan_interval: float = 30.0
+    gas_cost_usd: float = 2.0  # what one liquidation transaction costs the keeper
+    min_profit_usd: float = 1.0
+    delay_tolerance: float = 1_800.0  # seconds of expected settlement delay at which willingness halves
+
+    KEYS = ("count", "scan_interval", "gas_cost_usd", "min_profit_usd", "delay_tolerance")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> "KeeperConfig":
+        data = table(data, path)
+        reject_unknown(data, cls.KEYS, path)
+        d = cls()
+        return cls(
+            count=integer(data, "count", path, d.count, minimum=0, maximum=100),
+            scan_interval=number(data, "scan_interval", path, d.scan_interval, minimum=1),
+            gas_cost_usd=number(data, "gas_cost_usd", path, d.gas_cost_usd, minimum=0),
+            min_profit_usd=number(data, "min_profit_usd", path, d.min_profit_usd, minimum=0),
+            delay_tolerance=number(data, "delay_tolerance", path, d.delay_tolerance, minimum=0, exclusive_minimum=True),
+        )
+
+
+REPORTER_BEHAVIOURS = ("honest", "stale", "outlier", "manipulating")
+
+
+@dataclass(frozen=True)
+class ReporterBehaviour:
+    reporter: int
+    kind: str
+    start: float = 0.0
+    end: float = float("inf")
+    factor: float = 1.0  # outlier: price x factor; manipulating: drifts to factor over the window
+
+    KEYS = ("reporter", "kind", "start", "end", "factor")
+
+
+@dataclass(frozen=True)
+class ReporterConfig:
+    interval: float = 30.0
+    noise: float = 0.001  # relative standard deviation of an honest report
+    behaviours: tuple[ReporterBehaviour, ...] = ()
+
+    KEYS = ("interval", "noise", "behaviours")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str, reporters: int) -> "ReporterConfig":
+        data = table(data, path)
+        reject_unknown(data, cls.KEYS, path)
+        d = cls()
+        behaviours = []
+        raw = data.get("behaviours", [])
+        if not isinstance(raw, list):
+            raise ConfigError(f"{join(path, 'behaviours')}: must be a list of tables")
+        for index, entry in enumerate(raw):
+            where = join(join(path, "behaviours"), index)
+            entry = table(entry, where)
+            reject_unknown(entry, ReporterBehaviour.KEYS, where)
+            behaviour = ReporterBehaviour(
+                reporter=integer(entry, "reporter", where, minimum=0, maximum=reporters - 1),
+                kind=choice(entry, "kind", where, REPORTER_BEHAVIOURS),
+                start=number(entry, "start", where, 0.0, minimum=0),
+                end=number(entry, "end", where, float("inf"), minimum=0),
+                factor=number(entry, "factor", where, 1.0, minimum=0, exclusive_minimum=True),
+            )
+            if behaviour.end <= behaviour.start:
+                raise ConfigError(f"{join(where, 'end')}: must be after start ({behaviour.start:g})")
+            behaviours.append(behaviour)
+        return cls(
+            interval=number(data, "interval", path, d.interval, minimum=1),
+            noise=number(data, "noise", path, d.noise, minimum=0, maximum=0.5),
+            behaviours=tuple(behaviours),
+        )
+
+    def behaviour_of(self, reporter: int, t: float) -> ReporterBehaviour | None:
+        for behaviour in self.behaviours:
+            if behaviour.reporter == reporter and behaviour.start <= t < behaviour.end:
+                return behaviour
+        return None

@@ -1,0 +1,77 @@
+"""What a run leaves behind for people: the plot (PNG) and an HTML report."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_run(series: Mapping[str, Any], liquidation_times: list[float], path: Path, title: str) -> None:
+    """Prices; total equity vs maintenance; liquidations; bad debt and insurance, over simulated hours."""
+    hours = [t / 3600 for t in series["t"]]
+    figure, axes = plt.subplots(4, 1, figsize=(10, 11), sharex=True)
+    prices_axis, margin_axis, liquidation_axis, debt_axis = axes
+
+    for asset, values in sorted(series["prices"].items()):
+        first = next((v for v in values if v), 1.0)
+        prices_axis.plot(hours, [v / first * 100 for v in values], label=f"{asset} ({first:,.0f} = 100)")
+    prices_axis.set_ylabel("price index")
+    prices_axis.legend(loc="best", fontsize="small")
+
+    margin_axis.plot(hours, series["equity"], label="total equity")
+    margin_axis.plot(hours, series["maintenance"], label="maintenance requirement", linestyle="--")
+    margin_axis.set_ylabel("USD")
+    margin_axis.legend(loc="best", fontsize="small")
+
+    liquidation_hours = sorted(t / 3600 for t in liquidation_times)
+    liquidation_axis.step(
+        [0.0, *liquidation_hours, hours[-1] if hours else 0.0],
+        [0, *range(1, len(liquidation_hours) + 1), len(liquidation_hours)],
+        where="post",
+        label="liquidations (cumulative)",
+    )
+    liquidation_axis.set_ylabel("count")
+    liquidation_axis.legend(loc="best", fontsize="small")
+
+    debt_axis.plot(hours, series["bad_debt"], label="bad debt", color="tab:red")
+    debt_axis.plot(hours, series["insurance"], label="insurance fund", color="tab:green")
+    debt_axis.set_ylabel("USD")
+    debt_axis.set_xlabel("simulated hours")
+    debt_axis.legend(loc="best", fontsize="small")
+
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def write_html_report(run_dir: Path, summary: Mapping[str, Any], plot_name: str) -> Path:
+    rows = "\n".join(
+        f"<tr><th>{html.escape(str(key))}</th><td><pre>{html.escape(_format(value))}</pre></td></tr>"
+        for key, value in summary.items()
+    )
+    title = html.escape(f"xmargin run: {summary.get('scenario', '?')} (seed {summary.get('seed', '?')})")
+    document = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}
+th{{text-align:left;vertical-align:top;padding-right:1em}}pre{{margin:0}}</style></head>
+<body><h1>{title}</h1>
+<img src="{html.escape(plot_name)}" alt="prices, equity, liquidations and bad debt over time" width="900">
+<table>{rows}</table></body></html>
+"""
+    path = run_dir / "report.html"
+    path.write_text(document, encoding="utf-8")
+    return path
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, indent=2, sort_keys=True)
+    return str(value)
