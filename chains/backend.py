@@ -16,6 +16,7 @@ from eth.chains.base import MiningChain
 from eth.db import get_db_backend
 from eth.exceptions import HeaderNotFound, TransactionNotFound as EVMTransactionNotFound
 from eth.vm.forks import PragueVM
+from eth.vm.forks.berlin.transactions import TypedTransaction
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth_keys.datatypes import PrivateKey
 from eth_tester.backends.pyevm.main import (
@@ -50,6 +51,7 @@ class BatchingMiningChain(MiningChain):
     """
 
     vm_configuration = ((0, PragueVM),)
+    block_time = 1  # the default gap between a block's timestamp and its child's
 
     def __init__(self, base_db: Any, header: Any = None) -> None:
         super().__init__(base_db, header)
@@ -66,7 +68,9 @@ class BatchingMiningChain(MiningChain):
         return self._pending_header is not None and self._pending_header is self.header
 
     def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
-        # keep the gas limit constant, as eth-tester does
+        # keep the gas limit constant, as eth-tester does; py-evm would take the timestamp from
+        # the wall clock (it did for every block mined by auto-mining), so default it from the parent
+        header_params.setdefault("timestamp", parent_header.timestamp + self.block_time)
         return super().create_header_from_parent(parent_header, **{**header_params, "gas_limit": parent_header.gas_limit})
 
     def get_transaction_builder(self) -> Any:
@@ -82,6 +86,10 @@ class BatchingMiningChain(MiningChain):
             self._clear_pending()
             self._pending_vm = super().get_vm(self.header)
         vm = self._pending_vm
+        builder = vm.get_transaction_builder()
+        if isinstance(transaction, TypedTransaction) and not isinstance(transaction, builder.typed_transaction):
+            # eth-tester signs typed transactions with London's class, which this fork's block cannot encode
+            transaction = builder.decode(transaction.encode())
         receipt, computation = vm.apply_transaction(self.header, transaction)
         self.header = vm.add_receipt_to_header(self.header, receipt)
         self._pending_header = self.header
@@ -112,8 +120,10 @@ class BatchingMiningChain(MiningChain):
         return super().mine_block_extended(*args, **kwargs)
 
 
-def build_mining_chain(chain_id: int, genesis_timestamp: int, alloc: Mapping[bytes, int]) -> BatchingMiningChain:
-    chain_class = type(f"XmarginChain{chain_id}", (BatchingMiningChain,), {"chain_id": chain_id})
+def build_mining_chain(
+    chain_id: int, genesis_timestamp: int, alloc: Mapping[bytes, int], block_time: int = 1
+) -> BatchingMiningChain:
+    chain_class = type(f"XmarginChain{chain_id}", (BatchingMiningChain,), {"chain_id": chain_id, "block_time": block_time})
     genesis_params = get_default_genesis_params(overrides={"timestamp": genesis_timestamp})
     genesis_state = {
         address: get_default_account_state(overrides={"balance": balance}) for address, balance in alloc.items()
@@ -133,8 +143,10 @@ class XmarginBackend(PyEVMBackend):
         balance_eth: int,
         extra_alloc: Mapping[bytes, int] | None = None,
         allow_unprotected_transactions: bool = False,
+        block_time: int = 1,
     ) -> None:
         self.chain_id = chain_id
+        self.block_time = block_time
         self.seed = seed
         self.genesis_timestamp = genesis_timestamp
         self._keys = tuple(keys)
@@ -148,7 +160,7 @@ class XmarginBackend(PyEVMBackend):
     def reset_to_genesis(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002 - eth-tester's signature
         self.account_keys = self._keys
         self.branch = 0
-        self.chain = build_mining_chain(self.chain_id, self.genesis_timestamp, self._alloc)
+        self.chain = build_mining_chain(self.chain_id, self.genesis_timestamp, self._alloc, self.block_time)
 
     def mix_hash(self, block_number: int) -> bytes:
         """prevrandao for a block: a function of seed, chain, branch and height, never of wall-clock randomness."""

@@ -77,6 +77,7 @@ class Chain:
             keys=[_private_key_object(a) for a in self.accounts],
             balance_eth=config.balance_eth,
             extra_alloc={to_canonical_address(a): v for a, v in (extra_alloc or {}).items()},
+            block_time=config.block_time,
         )
         self.tester = BatchingEthereumTester(backend=self.backend, auto_mine_transactions=auto_mine)
         self.w3 = Web3(EthereumTesterProvider(self.tester, api_endpoints=_endpoints_for(config.chain_id)))

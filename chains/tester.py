@@ -34,6 +34,17 @@ class BatchingEthereumTester(EthereumTester):
             return super().send_transaction(transaction)
         return _send_now(self, transaction)
 
+    def _handle_filtering_for_transaction(self, transaction_hash: str) -> None:
+        """Feed pending-transaction filters only; logs reach log filters when their block is mined.
+
+        eth-tester reads the receipt of the transaction just sent here, but a transaction in
+        the pending block has no receipt yet, so with a log filter installed every send
+        raised after the transaction had been applied.
+        """
+        raw_hash = self.normalizer.normalize_inbound_transaction_hash(transaction_hash)
+        for pending_filter in self._pending_transaction_filters.values():
+            pending_filter.add(raw_hash)
+
     def revert_to_block(self, block_hash: bytes) -> None:
         """Make an older block the head (for snapshots and reorgs), keeping filters consistent."""
         snapshot_id = next(self._snapshot_counter)

@@ -1,0 +1,102 @@
+"""Fee suggestions and ``eth_feeHistory``, computed from the chain's own blocks.
+
+eth-tester answers a fixed gas price and a fee history whose ``oldestBlock`` is always
+1; wallets and libraries build their fee fields from these, so they are computed here
+the way geth does: the suggested tip is 1 gwei, the gas price is the pending block's
+base fee plus that tip, and reward percentiles are weighted by the gas each
+transaction used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chains.chain import Chain
+from chains.rpc.blocks import PENDING, resolve_block
+from chains.rpc.errors import invalid_params
+from chains.rpc.params import parse_quantity, positional
+
+DEFAULT_PRIORITY_FEE = 10**9
+MAX_FEE_HISTORY_BLOCKS = 1024
+
+
+def pending_base_fee(chain: Chain) -> int:
+    return chain.backend.chain.header.base_fee_per_gas
+
+
+def eth_gas_price(chain: Chain, params: list[Any]) -> int:
+    positional(params, "eth_gasPrice", 0)
+    return pending_base_fee(chain) + DEFAULT_PRIORITY_FEE
+
+
+def eth_max_priority_fee_per_gas(chain: Chain, params: list[Any]) -> int:
+    positional(params, "eth_maxPriorityFeePerGas", 0)
+    return DEFAULT_PRIORITY_FEE
+
+
+def _percentiles(value: Any) -> list[float]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(p, int | float) and not isinstance(p, bool) for p in value):
+        raise invalid_params("rewardPercentiles must be an array of numbers")
+    if any(not 0 <= p <= 100 for p in value) or any(a > b for a, b in zip(value, value[1:], strict=False)):
+        raise invalid_params("rewardPercentiles must rise monotonically within 0..100")
+    return [float(p) for p in value]
+
+
+def _block_rewards(chain: Chain, number: int, base_fee: int, percentiles: list[float]) -> list[int]:
+    """Effective tips at each percentile of the gas used in block ``number`` (geth's weighting)."""
+    evm = chain.backend.chain
+    block = evm.get_canonical_block_by_number(number)
+    if not block.transactions:
+        return [0] * len(percentiles)
+    receipts = block.get_receipts(evm.chaindb)
+    used, previous = [], 0
+    for receipt in receipts:
+        used.append(receipt.gas_used - previous)
+        previous = receipt.gas_used
+    tips = sorted(
+        (min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee), gas)
+        for tx, gas in zip(block.transactions, used, strict=True)
+    )
+    total = block.header.gas_used
+    rewards, index, cumulative = [], 0, tips[0][1]
+    for percentile in percentiles:
+        threshold = total * percentile / 100
+        while cumulative < threshold and index < len(tips) - 1:
+            index += 1
+            cumulative += tips[index][1]
+        rewards.append(tips[index][0])
+    return rewards
+
+
+def eth_fee_history(chain: Chain, params: list[Any]) -> dict[str, Any]:
+    count_param, newest_param, percentiles_param = positional(params, "eth_feeHistory", 2, 1)
+    count = parse_quantity(count_param, "blockCount")
+    if not 1 <= count <= MAX_FEE_HISTORY_BLOCKS:
+        raise invalid_params(f"blockCount must be between 1 and {MAX_FEE_HISTORY_BLOCKS}, got {count}")
+    newest = resolve_block(chain, newest_param, what="newestBlock")
+    newest = chain.head_number if newest == PENDING else newest
+    percentiles = _percentiles(percentiles_param)
+    oldest = max(0, newest - count + 1)
+    evm = chain.backend.chain
+    headers = [evm.get_canonical_block_header_by_number(n) for n in range(oldest, newest + 1)]
+    if newest == chain.head_number:
+        after_newest = pending_base_fee(chain)
+    else:
+        after_newest = evm.get_canonical_block_header_by_number(newest + 1).base_fee_per_gas
+    history: dict[str, Any] = {
+        "oldestBlock": oldest,
+        "baseFeePerGas": [h.base_fee_per_gas for h in headers] + [after_newest],
+        "gasUsedRatio": [h.gas_used / h.gas_limit for h in headers],
+    }
+    if percentiles:
+        history["reward"] = [_block_rewards(chain, h.block_number, h.base_fee_per_gas, percentiles) for h in headers]
+    return history
+
+
+METHODS = {
+    "eth_gasPrice": eth_gas_price,
+    "eth_maxPriorityFeePerGas": eth_max_priority_fee_per_gas,
+    "eth_feeHistory": eth_fee_history,
+}

@@ -1,0 +1,129 @@
+"""Testing methods in the style of Anvil and Hardhat: snapshots, mining, time, automine.
+
+All of them act through the :class:`~chains.Chain` API, so what they do is what the
+chain's own users get: ``evm_revert`` drops the pending block, a timestamp that is not
+after the head's is refused, and a snapshot stays usable after a revert (Hardhat
+forgets it; reverting to it twice here is allowed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chains.chain import Chain
+from chains.errors import ChainStateError
+from chains.rpc.errors import invalid_params
+from chains.rpc.params import parse_bool, parse_quantity, positional
+
+MAX_BLOCKS_PER_CALL = 10_000
+MAX_TIMESTAMP = 2**64 - 1  # a block header's timestamp is a uint64
+
+
+def _timestamp(value: Any, what: str = "timestamp") -> int:
+    timestamp = parse_quantity(value, what)
+    if timestamp > MAX_TIMESTAMP:
+        raise invalid_params(f"{what} {timestamp} does not fit a block header (at most 2**64 - 1)")
+    return timestamp
+
+
+def evm_snapshot(chain: Chain, params: list[Any]) -> int:
+    positional(params, "evm_snapshot", 0)
+    return chain.snapshot()
+
+
+def evm_revert(chain: Chain, params: list[Any]) -> bool:
+    """``true`` once reverted; ``false`` for an unknown snapshot id (as Hardhat and Anvil answer)."""
+    (snapshot_id,) = positional(params, "evm_revert", 1)
+    try:
+        chain.revert(parse_quantity(snapshot_id, "snapshot id"))
+    except ChainStateError:
+        return False
+    return True
+
+
+def _mine(chain: Chain, blocks: int, interval: int | None, first_timestamp: int | None) -> None:
+    if not 1 <= blocks <= MAX_BLOCKS_PER_CALL:
+        raise invalid_params(f"blocks must be between 1 and {MAX_BLOCKS_PER_CALL}, got {blocks}")
+    if first_timestamp is not None and first_timestamp <= chain.head_timestamp:
+        raise invalid_params(f"timestamp {first_timestamp} is not after the head block's ({chain.head_timestamp})")
+    start = chain.next_timestamp if first_timestamp is None else first_timestamp
+    _timestamp(start + (interval or chain.block_time) * (blocks - 1), "the last block's timestamp")
+    timestamp = first_timestamp
+    for _ in range(blocks):
+        block = chain.mine(timestamp)
+        timestamp = None if interval is None else block.timestamp + interval
+
+
+def evm_mine(chain: Chain, params: list[Any]) -> str:
+    """Mine one block (``[timestamp]``), or ``[{"timestamp": t, "blocks": n}]`` as Ganache and Anvil take."""
+    (options,) = positional(params, "evm_mine", 0, 1)
+    timestamp, blocks = None, 1
+    if isinstance(options, dict):
+        unknown = sorted(set(options) - {"timestamp", "blocks"})
+        if unknown:
+            raise invalid_params(f"evm_mine options: unknown field(s) {', '.join(unknown)}")
+        if options.get("timestamp") is not None:
+            timestamp = _timestamp(options["timestamp"])
+        if options.get("blocks") is not None:
+            blocks = parse_quantity(options["blocks"], "blocks")
+    elif options is not None:
+        timestamp = _timestamp(options)
+    _mine(chain, blocks, chain.block_time if blocks > 1 else None, timestamp)
+    return "0x0"
+
+
+def anvil_mine(chain: Chain, params: list[Any]) -> None:
+    """``[blocks, interval]`` (both optional): mine ``blocks`` blocks ``interval`` seconds apart."""
+    blocks, interval = positional(params, "anvil_mine", 0, 2)
+    count = 1 if blocks is None else parse_quantity(blocks, "blocks")
+    spacing = chain.block_time if interval is None else parse_quantity(interval, "interval")
+    if spacing < 1:
+        raise invalid_params("interval must be at least 1 second: block timestamps must increase")
+    _mine(chain, count, spacing, None)
+    return None
+
+
+def evm_increase_time(chain: Chain, params: list[Any]) -> int:
+    """Move the next block's timestamp forward; answers the seconds added."""
+    (seconds,) = positional(params, "evm_increaseTime", 1)
+    amount = parse_quantity(seconds, "seconds")
+    _timestamp(chain.next_timestamp + amount, "the next block's timestamp")
+    chain.increase_time(amount)
+    return amount
+
+
+def evm_set_next_block_timestamp(chain: Chain, params: list[Any]) -> None:
+    (timestamp,) = positional(params, "evm_setNextBlockTimestamp", 1)
+    chain.set_next_timestamp(_timestamp(timestamp))
+    return None
+
+
+def evm_set_automine(chain: Chain, params: list[Any]) -> None:
+    """``true``: one block per transaction (pending transactions are mined first); ``false``: batched."""
+    (enabled,) = positional(params, "evm_setAutomine", 1)
+    chain.auto_mine = parse_bool(enabled, "automine flag")
+    return None
+
+
+def get_automine(chain: Chain, params: list[Any]) -> bool:
+    positional(params, "anvil_getAutomine", 0)
+    return chain.auto_mine
+
+
+METHODS = {
+    "evm_snapshot": evm_snapshot,
+    "evm_revert": evm_revert,
+    "evm_mine": evm_mine,
+    "evm_increaseTime": evm_increase_time,
+    "evm_setNextBlockTimestamp": evm_set_next_block_timestamp,
+    "evm_setAutomine": evm_set_automine,
+    "anvil_snapshot": evm_snapshot,
+    "anvil_revert": evm_revert,
+    "anvil_mine": anvil_mine,
+    "hardhat_mine": anvil_mine,
+    "anvil_increaseTime": evm_increase_time,
+    "anvil_setNextBlockTimestamp": evm_set_next_block_timestamp,
+    "anvil_setAutomine": evm_set_automine,
+    "anvil_getAutomine": get_automine,
+    "hardhat_getAutomine": get_automine,
+}
