@@ -155,3 +155,21 @@ def test_same_config_and_seed_give_identical_block_hashes_and_another_seed_does_
 
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+def test_auto_mined_blocks_take_their_timestamps_from_the_chain_not_the_wall_clock(counter_artifact):
+    chain = Chain(ChainConfig(name="interactive", chain_id=778, block_time=3), auto_mine=True)
+    counter = deploy(chain, counter_artifact)
+    _send_increments(chain, counter, 2)
+    timestamps = [chain.w3.eth.get_block(n)["timestamp"] for n in range(chain.head_number + 1)]
+    assert timestamps == [chain.config.genesis_timestamp + 3 * n for n in range(len(timestamps))]
+
+
+def test_a_log_filter_sees_logs_of_batched_transactions_once_mined(world, counter_artifact):
+    chain = world["perp"]
+    counter = deploy(chain, counter_artifact)
+    log_filter = counter.events.Incremented.create_filter(from_block="latest")
+    _send_increments(chain, counter, 3)
+    assert log_filter.get_new_entries() == []
+    chain.mine()
+    assert [entry["args"]["value"] for entry in log_filter.get_new_entries()] == [1, 2, 3]
