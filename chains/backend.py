@@ -219,6 +219,25 @@ class XmarginBackend(PyEVMBackend):
             transaction = {**transaction, "nonce": self.get_nonce(transaction["from"], "pending")}
         return super().send_transaction(transaction)
 
+    def replay_transaction(self, transaction_hash: bytes) -> Any:
+        """Re-execute a mined transaction on exactly the state it ran on; returns py-evm's computation.
+
+        The block's parent state is rebuilt, the transactions before it in its block are
+        applied, then the transaction itself, so its outcome (revert data, error) is the
+        one the chain saw even when an earlier transaction of the block caused it.
+        """
+        chaindb = self.chain.chaindb
+        try:
+            block_number, index = chaindb.get_transaction_index(transaction_hash)
+        except EVMTransactionNotFound:
+            raise TransactionNotFound(f"No mined transaction {encode_hex(transaction_hash)}") from None
+        block = self.chain.get_canonical_block_by_number(block_number)
+        parent = chaindb.get_block_header_by_hash(block.header.parent_hash)
+        vm = self.chain.get_vm(block.header.copy(state_root=parent.state_root, gas_used=0))
+        for earlier in block.transactions[:index]:
+            vm.state.apply_transaction(earlier)
+        return vm.state.apply_transaction(block.transactions[index])
+
     # -- indexed lookups (eth-tester scans every block from the head) -------
 
     def locate_transaction(self, transaction_hash: bytes) -> tuple[Any, Any, int]:

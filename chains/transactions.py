@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth.exceptions import Revert
 from eth_abi import decode as abi_decode
 from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
 from chains.chain import Chain
@@ -17,6 +17,7 @@ from chains.errors import XmarginError
 
 DEFAULT_GAS = 8_000_000
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+REVERT_PREFIX = "execution reverted:"
 
 
 class TransactionReverted(XmarginError):
@@ -34,20 +35,28 @@ def decode_revert_data(data: bytes) -> str:
             return abi_decode(["string"], data[4:])[0]
         except Exception:  # noqa: BLE001 - malformed revert data is reported as hex
             pass
-    return "0x" + data.hex() if data else "(no reason)"
+    return "0x" + data.hex() if data else "reverted without a reason"
+
+
+def clean_revert_reason(error: Exception | str) -> str:
+    """The contract's own reason from a failed call's exception (web3's or eth-tester's), prefix removed."""
+    if isinstance(error, str):
+        text = error
+    else:
+        text = str(getattr(error, "message", None) or (error.args[0] if error.args else "") or error)
+    while text.startswith(REVERT_PREFIX):
+        text = text[len(REVERT_PREFIX):].lstrip()
+    return text or "reverted without a reason"
 
 
 def revert_reason(chain: Chain, tx_hash: HexBytes) -> str:
-    """Why a mined transaction failed: replay it as a call on the state before its block."""
-    tx = chain.w3.eth.get_transaction(tx_hash)
-    call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"], "gas": tx["gas"]}
-    try:
-        chain.w3.eth.call(call, block_identifier=tx["blockNumber"] - 1)
-    except ContractLogicError as exc:
-        return exc.message.removeprefix("execution reverted: ") if exc.message else decode_revert_data(HexBytes(exc.data or b""))
-    except Exception as exc:  # noqa: BLE001 - any failure of the replay is itself the best reason we have
-        return str(exc)
-    return "(reverted, but replaying it as a call succeeds)"
+    """Why a mined transaction failed, from re-executing it on exactly the state it ran on."""
+    computation = chain.backend.replay_transaction(bytes(HexBytes(tx_hash)))
+    if not computation.is_error:
+        return "(succeeded when replayed)"
+    if isinstance(computation.error, Revert):
+        return decode_revert_data(computation.output)
+    return f"{type(computation.error).__name__}: {computation.error}" if str(computation.error) else type(computation.error).__name__
 
 
 def confirm(chain: Chain, tx_hash: HexBytes) -> TxReceipt:
