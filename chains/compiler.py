@@ -58,10 +58,10 @@ def compile_contract(
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Artifact:
     """Compile one Vyper contract, or load it from the cache when nothing it depends on changed."""
-    path = Path(source_path)
+    path = Path(source_path).resolve()
     if not path.is_file():
         raise CompileError(f"contract source not found: {path}")
-    extra = [Path(p) for p in search_paths]
+    extra = [Path(p).resolve() for p in search_paths]
     key = source_hash(path, extra)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cached = cache / f"{path.stem}-{key}.json"
