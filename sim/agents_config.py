@@ -28,7 +28,7 @@ class TraderConfig:
     leverage_max: float = 12.0
     deposit_usd_min: float = 2_000.0
     deposit_usd_max: float = 20_000.0
-    collateral: dict[str, float] = field(default_factory=lambda: {"USDC": 0.5, "WETH": 0.3, "WBTC": 0.2})
+    collateral: dict[str, float] = field(default_factory=lambda: {"USDC": 0.5, "ETH": 0.3, "BTC": 0.2})
     markets: dict[str, float] = field(default_factory=lambda: {"ETH": 0.6, "BTC": 0.4})
     long_fraction: float = 0.6
     check_interval: float = 60.0

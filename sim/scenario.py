@@ -1,0 +1,208 @@
+"""Scenarios: TOML files describing a whole run, validated before anything is built.
+
+A scenario names its chains, the protocol's assets and markets (the ``[protocol]``
+table, validated by :mod:`protocol`), the bridge and its faults (``[bridge]``,
+validated by :mod:`bridge`), price paths, agent populations, extra faults, the
+duration and the seed. Built-in scenarios ship in ``sim/scenarios/``; any value can
+be overridden with ``--set key.path=value``. Every error names the file and the key
+path and nothing is built.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from bridge import BridgeConfig
+from chains.config import DEFAULT_WORLD, ChainConfig, validate_chain_set
+from chains.errors import ConfigError
+from chains.schema import integer, join, number, reject_unknown, string, table
+from protocol import ProtocolConfig
+from sim.agents_config import KeeperConfig, ReporterConfig, TraderConfig
+from sim.overrides import apply_overrides
+from sim.prices import PriceModel
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+TOP_LEVEL_KEYS = (
+    "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
+    "prices", "protocol", "bridge", "agents", "faults", "metrics",
+)
+
+
+@dataclass(frozen=True)
+class Reorg:
+    chain: str
+    at: float
+    depth: int
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    duration: float
+    chains: tuple[ChainConfig, ...]
+    perp_chain: str
+    vault_chains: tuple[str, ...]
+    prices: dict[str, PriceModel]
+    protocol: ProtocolConfig
+    bridge: BridgeConfig
+    traders: TraderConfig
+    keepers: KeeperConfig
+    reporters: ReporterConfig
+    reorgs: tuple[Reorg, ...] = ()
+    sample_interval: float = 300.0
+    invariant_interval: float = 60.0
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def with_seed(self, seed: int) -> "Scenario":
+        return parse_scenario({**self.raw, "seed": seed}, self.source)
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(SCENARIO_DIR.glob("*.toml"))}
+
+
+def resolve(name_or_path: str) -> Path:
+    builtins = builtin_scenarios()
+    if name_or_path in builtins:
+        return builtins[name_or_path]
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    raise ConfigError(
+        f"no scenario {name_or_path!r}: not a built-in ({', '.join(builtins)}) and not a file"
+    )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_scenario(name_or_path: str, overrides: Iterable[str] = (), seed: int | None = None) -> Scenario:
+    """Read, override and validate a scenario; errors are prefixed with the file's name."""
+    path = resolve(name_or_path)
+    data = apply_overrides(read_toml(path), overrides)
+    if seed is not None:
+        data["seed"] = seed
+    try:
+        return parse_scenario(data, str(path))
+    except ConfigError as exc:
+        raise ConfigError(f"{path.name}: {exc}") from None
+
+
+def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
+    data = table(data, "scenario")
+    reject_unknown(data, TOP_LEVEL_KEYS, "")
+    chains = _chains(data)
+    names = [c.name for c in chains]
+    perp_chain = string(data, "perp_chain", "", default="perp")
+    if perp_chain not in names:
+        raise ConfigError(f"perp_chain: {perp_chain!r} is not one of the chains ({', '.join(names)})")
+    vault_chains = _vault_chains(data, names, perp_chain)
+    protocol = ProtocolConfig.from_dict(data.get("protocol", {}))
+    bridge = BridgeConfig.from_dict(data.get("bridge", {}))
+    agents = table(data.get("agents", {}), "agents")
+    reject_unknown(agents, ("traders", "keepers", "reporters"), "agents")
+    metrics = table(data.get("metrics", {}), "metrics")
+    reject_unknown(metrics, ("sample_interval", "invariant_interval"), "metrics")
+    duration = number(data, "duration", "", minimum=0, exclusive_minimum=True)
+    return Scenario(
+        name=string(data, "name", "", default=Path(source).stem if source else "scenario"),
+        description=string(data, "description", "", default=""),
+        seed=integer(data, "seed", "", default=0, minimum=0, maximum=2**63 - 1),
+        duration=duration,
+        chains=chains,
+        perp_chain=perp_chain,
+        vault_chains=vault_chains,
+        prices=_prices(data, protocol),
+        protocol=protocol,
+        bridge=bridge,
+        traders=TraderConfig.from_dict(agents.get("traders", {}), "agents.traders"),
+        keepers=KeeperConfig.from_dict(agents.get("keepers", {}), "agents.keepers"),
+        reporters=ReporterConfig.from_dict(
+            agents.get("reporters", {}), "agents.reporters", reporters=protocol.oracle.reporters
+        ),
+        reorgs=_reorgs(data, names, duration),
+        sample_interval=number(metrics, "sample_interval", "metrics", default=300.0, minimum=1),
+        invariant_interval=number(metrics, "invariant_interval", "metrics", default=60.0, minimum=1),
+        source=source,
+        raw=dict(data),
+    )
+
+
+def _chains(data: Mapping[str, Any]) -> tuple[ChainConfig, ...]:
+    entries = data.get("chains")
+    if entries is None:
+        return DEFAULT_WORLD
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("chains: must be a list of [[chains]] tables")
+    configs = []
+    for index, entry in enumerate(entries):
+        try:
+            configs.append(ChainConfig.from_dict(table(entry, join("chains", index))))
+        except ConfigError as exc:
+            raise ConfigError(f"{join('chains', index)}: {exc}") from None
+    try:
+        return validate_chain_set(configs)
+    except ConfigError as exc:
+        raise ConfigError(f"chains: {exc}") from None
+
+
+def _vault_chains(data: Mapping[str, Any], names: list[str], perp_chain: str) -> tuple[str, ...]:
+    default = [name for name in names if name != perp_chain]
+    value = data.get("vault_chains", default)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError("vault_chains: must be a non-empty list of chain names")
+    for name in value:
+        if name not in names:
+            raise ConfigError(f"vault_chains: {name!r} is not one of the chains ({', '.join(names)})")
+        if name == perp_chain:
+            raise ConfigError(f"vault_chains: {name!r} is the perp chain")
+    if len(set(value)) != len(value):
+        raise ConfigError("vault_chains: a chain is listed twice")
+    return tuple(value)
+
+
+def _prices(data: Mapping[str, Any], protocol: ProtocolConfig) -> dict[str, PriceModel]:
+    """One path per oracle feed; a feed without a ``[prices.X]`` table keeps its initial price."""
+    prices = table(data.get("prices", {}), "prices")
+    feeds = protocol.feeds
+    reject_unknown(prices, feeds, "prices")
+    models = {}
+    for feed in feeds:
+        path = join("prices", feed)
+        entry = dict(table(prices.get(feed, {"volatility": 0.0}), path))
+        entry.setdefault("initial", float(protocol.asset(feed).initial_price))
+        models[feed] = PriceModel.from_dict(entry, path)
+    return models
+
+
+def _reorgs(data: Mapping[str, Any], names: list[str], duration: float) -> tuple[Reorg, ...]:
+    faults = table(data.get("faults", {}), "faults")
+    reject_unknown(faults, ("reorgs",), "faults")
+    entries = faults.get("reorgs", [])
+    if not isinstance(entries, list):
+        raise ConfigError("faults.reorgs: must be a list of tables")
+    reorgs = []
+    for index, entry in enumerate(entries):
+        path = join("faults.reorgs", index)
+        entry = table(entry, path)
+        reject_unknown(entry, ("chain", "at", "depth"), path)
+        chain = string(entry, "chain", path)
+        if chain not in names:
+            raise ConfigError(f"{join(path, 'chain')}: {chain!r} is not one of the chains ({', '.join(names)})")
+        reorgs.append(
+            Reorg(chain, number(entry, "at", path, minimum=0, maximum=duration), integer(entry, "depth", path, minimum=1, maximum=64))
+        )
+    return tuple(sorted(reorgs, key=lambda r: (r.at, r.chain)))
