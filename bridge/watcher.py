@@ -68,7 +68,24 @@ class MailboxWatcher:
         self.last_block = -1
 
     def on_block(self, chain: Chain, block: object) -> None:
-        """Block listener (``chains.producer``): read the new block(s)."""
+        """Block listener (``chains.producer``): read the new block(s).
+
+        An empty block that extends the last one read holds no logs: remember it without a query.
+        """
+        header = self.chain.head
+        last = self._blocks.get(self.last_block)
+        if (
+            not getattr(block, "transactions", True)
+            and header.block_number == self.last_block + 1
+            and last is not None
+            and bytes(header.parent_hash) == last.hash
+        ):
+            self._blocks[header.block_number] = _Block(
+                header.block_number, bytes(header.hash), sim_time_of(self.chain, header.timestamp)
+            )
+            self.last_block = header.block_number
+            self._trim()
+            return
         self.sync()
 
     def sync(self) -> None:
@@ -96,6 +113,9 @@ class MailboxWatcher:
                 self._processed(log, block)
         self._remember(head)
         self.last_block = head
+        self._trim()
+
+    def _trim(self) -> None:
         if len(self._blocks) > 2 * KEPT_BLOCKS:
             self._blocks = {n: self._blocks[n] for n in sorted(self._blocks)[-KEPT_BLOCKS:]}
 
@@ -119,8 +139,8 @@ class MailboxWatcher:
     def _remember(self, number: int) -> _Block:
         known = self._blocks.get(number)
         if known is None:
-            header = self.chain.w3.eth.get_block(number)
-            known = self._blocks[number] = _Block(number, bytes(header["hash"]), sim_time_of(self.chain, header["timestamp"]))
+            header = self.chain.block_header(number)
+            known = self._blocks[number] = _Block(number, bytes(header.hash), sim_time_of(self.chain, header.timestamp))
         return known
 
     def _rewind_reorged(self, head: int) -> None:
@@ -132,11 +152,11 @@ class MailboxWatcher:
         if self.last_block < 0:
             return
         last = self._blocks[self.last_block]
-        if self.last_block <= head and bytes(self.chain.w3.eth.get_block(self.last_block)["hash"]) == last.hash:
+        if self.last_block <= head and bytes(self.chain.block_header(self.last_block).hash) == last.hash:
             return
         fork = -1  # the newest block we read that is still canonical
         for number in sorted(self._blocks, reverse=True):
-            if number <= head and bytes(self.chain.w3.eth.get_block(number)["hash"]) == self._blocks[number].hash:
+            if number <= head and bytes(self.chain.block_header(number).hash) == self._blocks[number].hash:
                 fork = number
                 break
         now = sim_time_of(self.chain, self.chain.head_timestamp)

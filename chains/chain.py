@@ -27,6 +27,7 @@ class MinedBlock:
     hash: HexBytes
     timestamp: int
     transactions: tuple[HexBytes, ...]
+    gas_used: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class Chain:
         )
         self.tester = BatchingEthereumTester(backend=self.backend, auto_mine_transactions=auto_mine)
         self.w3 = Web3(EthereumTesterProvider(self.tester, api_endpoints=_endpoints_for(config.chain_id)))
+        if self.accounts:
+            # calls without "from" would otherwise make web3 list (and checksum) every account first
+            self.w3.eth.default_account = self.accounts[0].address
         self._reset_pending_timestamp()
 
     def __repr__(self) -> str:
@@ -114,6 +118,10 @@ class Chain:
     def head(self) -> Any:
         """The latest mined block header."""
         return self._evm.get_canonical_head()
+
+    def block_header(self, number: int) -> Any:
+        """The canonical header at height ``number`` (py-evm's; cheaper than a web3 block)."""
+        return self._evm.get_canonical_block_header_by_number(number)
 
     @property
     def head_number(self) -> int:
@@ -167,6 +175,7 @@ class Chain:
             hash=HexBytes(block_hash),
             timestamp=block.header.timestamp,
             transactions=tuple(HexBytes(tx.hash) for tx in block.transactions),
+            gas_used=block.header.gas_used,
         )
 
     def mine_empty_until(self, timestamp: int) -> list[MinedBlock]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from hexbytes import HexBytes
 from web3.contract import Contract
@@ -17,6 +18,7 @@ from protocol.units import WAD
 CROSS = 0  # bucket 0 is cross margin; 1..7 are isolated buckets
 MAX_BUCKETS = 8
 PAGE = 32
+HEALTH_ROWS = 128  # MarginReader.health_of takes at most this many buckets per call
 GAS_TRADE = 1_500_000
 GAS_LIQUIDATE = 2_000_000
 GAS_MOVE = 800_000
@@ -169,6 +171,15 @@ class MarginEngine(ContractBinding):
         rows = self._call(self.contract.functions.health_page(start, count))
         return [BucketHealth(*row) for row in rows]
 
+    def health_of(self, keys: Sequence[tuple[str, int]]) -> list[BucketHealth]:
+        """Health of the given (account, bucket) pairs, as :meth:`health_page` computes it; pairs without
+        positions or prices are left out. One call per 128 pairs."""
+        rows = []
+        for start in range(0, len(keys), HEALTH_ROWS):
+            chunk = [(account, bucket) for account, bucket in keys[start:start + HEALTH_ROWS]]
+            rows.extend(self._call(self.reader.functions.health_of(chunk)))
+        return [BucketHealth(*row) for row in rows]
+
     def all_health(self) -> list[BucketHealth]:
         """Every bucket with positions, one call per 32 accounts."""
         total = self.account_count()
@@ -197,6 +208,11 @@ class MarginEngine(ContractBinding):
     def credited(self, account: str) -> dict[int, int]:
         """Collateral credited to ``account`` per collateral id, all buckets together (native units)."""
         return dict(enumerate(self._call(self.contract.functions.credited_all(account))))
+
+    def credited_totals(self) -> dict[int, int]:
+        """Collateral credited to all accounts together, per collateral id (native units): what must stay
+        covered by collateral locked on the vault chains."""
+        return {c.cid: self._call(self.contract.functions.credited_total(c.cid)) for c in self.catalog.collaterals}
 
     def collateral(self, account: str, cid: int, bucket: int = CROSS) -> int:
         _check_bucket(bucket)

@@ -82,9 +82,10 @@ class KeeperConfig:
     scan_interval: float = 30.0
     gas_cost_usd: float = 2.0  # what one liquidation transaction costs the keeper
     min_profit_usd: float = 1.0
-    delay_tolerance: float = 1_800.0  # seconds of expected settlement delay at which willingness halves
+    delay_tolerance: float = 600.0  # seconds of expected settlement delay at which willingness halves
+    max_unsettled: int = 3  # liquidations whose bonus has not reached the vault chain yet, per keeper
 
-    KEYS = ("count", "scan_interval", "gas_cost_usd", "min_profit_usd", "delay_tolerance")
+    KEYS = ("count", "scan_interval", "gas_cost_usd", "min_profit_usd", "delay_tolerance", "max_unsettled")
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> "KeeperConfig":
@@ -97,6 +98,7 @@ class KeeperConfig:
             gas_cost_usd=number(data, "gas_cost_usd", path, d.gas_cost_usd, minimum=0),
             min_profit_usd=number(data, "min_profit_usd", path, d.min_profit_usd, minimum=0),
             delay_tolerance=number(data, "delay_tolerance", path, d.delay_tolerance, minimum=0, exclusive_minimum=True),
+            max_unsettled=integer(data, "max_unsettled", path, d.max_unsettled, minimum=1, maximum=10_000),
         )
 
 

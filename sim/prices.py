@@ -3,7 +3,7 @@
 A path is sampled on a fixed grid (``step`` seconds) for the whole run and read with
 ``price_at(t)`` (the last grid point at or before ``t``). Crash paths are a
 piecewise-linear shape in log price (a drop of X% over T, an optional recovery, or a
-named historical shape) with GBM noise on top.
+named historical shape) with GBM noise, and optionally jumps, on top.
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ class PriceModel:
         }
         jump_keys = ("jump_rate", "jump_mean", "jump_stdev")
         crash_keys = ("crash_start", "crash_drop", "crash_duration", "recovery", "recovery_duration", "shape")
-        _only_for(data, path, model, "jump", jump_keys)
-        _only_for(data, path, model, "crash", crash_keys)
-        if model == "jump":
+        _only_for(data, path, model, ("jump", "crash"), jump_keys)
+        _only_for(data, path, model, ("crash",), crash_keys)
+        if model == "jump" or (model == "crash" and any(k in data for k in jump_keys)):
             values["jump_rate"] = number(data, "jump_rate", path, default=4.0, minimum=0)
             values["jump_mean"] = number(data, "jump_mean", path, default=-0.03, minimum=-5, maximum=5)
             values["jump_stdev"] = number(data, "jump_stdev", path, default=0.02, minimum=0, maximum=5)
@@ -110,11 +110,12 @@ class PriceModel:
         return tuple(points)
 
 
-def _only_for(data: Mapping[str, Any], path: str, model: str, wanted: str, keys: tuple[str, ...]) -> None:
-    if model != wanted:
+def _only_for(data: Mapping[str, Any], path: str, model: str, wanted: tuple[str, ...], keys: tuple[str, ...]) -> None:
+    if model not in wanted:
         for key in keys:
             if key in data:
-                raise ConfigError(f"{join(path, key)}: only used with model = \"{wanted}\" (this path is {model!r})")
+                models = " or ".join(f'"{w}"' for w in wanted)
+                raise ConfigError(f"{join(path, key)}: only used with model = {models} (this path is {model!r})")
 
 
 @dataclass
@@ -133,7 +134,7 @@ class PricePath:
         sigma = model.volatility
         shocks = rng.standard_normal(steps - 1)
         log_steps = (model.drift - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * shocks
-        if model.model == "jump" and model.jump_rate > 0:
+        if model.jump_rate > 0:
             jump_probability = model.jump_rate * model.step / 86_400
             counts = rng.poisson(jump_probability, steps - 1)
             sizes = rng.normal(model.jump_mean, model.jump_stdev, steps - 1)

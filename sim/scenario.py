@@ -26,7 +26,7 @@ from sim.prices import PriceModel
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_LEVEL_KEYS = (
-    "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
+    "extends", "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
     "prices", "protocol", "bridge", "agents", "faults", "metrics",
 )
 
@@ -36,6 +36,16 @@ class Reorg:
     chain: str
     at: float
     depth: int
+
+
+@dataclass(frozen=True)
+class Forgery:
+    """The compromise fault at work: a MarginLocked that no vault sent, signed by compromised validators."""
+
+    at: float
+    chain: str  # the vault chain it pretends to come from
+    asset: str
+    amount: float  # whole tokens credited to the attacker
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Scenario:
     keepers: KeeperConfig
     reporters: ReporterConfig
     reorgs: tuple[Reorg, ...] = ()
+    forgeries: tuple[Forgery, ...] = ()
     sample_interval: float = 300.0
     invariant_interval: float = 60.0
     source: str = ""
@@ -89,10 +100,36 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def deep_merge(base: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """``child`` over ``base``: tables merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_scenario_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A scenario file with its ``extends`` chain resolved (a built-in name or a path relative to the file)."""
+    if path.resolve() in seen:
+        raise ConfigError(f"{path.name}: extends itself through {' -> '.join(p.name for p in seen)}")
+    data = read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path.name}: extends: must be a scenario name or a file path")
+    candidate = path.parent / parent
+    base_path = candidate if candidate.is_file() else resolve(parent)
+    return deep_merge(read_scenario_file(base_path, (*seen, path.resolve())), data)
+
+
 def load_scenario(name_or_path: str, overrides: Iterable[str] = (), seed: int | None = None) -> Scenario:
-    """Read, override and validate a scenario; errors are prefixed with the file's name."""
+    """Read (following ``extends``), override and validate a scenario; errors are prefixed with the file's name."""
     path = resolve(name_or_path)
-    data = apply_overrides(read_toml(path), overrides)
+    data = apply_overrides(read_scenario_file(path), overrides)
     if seed is not None:
         data["seed"] = seed
     try:
@@ -134,6 +171,7 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
             agents.get("reporters", {}), "agents.reporters", reporters=protocol.oracle.reporters
         ),
         reorgs=_reorgs(data, names, duration),
+        forgeries=_forgeries(data, vault_chains, protocol, bridge, duration),
         sample_interval=number(metrics, "sample_interval", "metrics", default=300.0, minimum=1),
         invariant_interval=number(metrics, "invariant_interval", "metrics", default=60.0, minimum=1),
         source=source,
@@ -190,7 +228,7 @@ def _prices(data: Mapping[str, Any], protocol: ProtocolConfig) -> dict[str, Pric
 
 def _reorgs(data: Mapping[str, Any], names: list[str], duration: float) -> tuple[Reorg, ...]:
     faults = table(data.get("faults", {}), "faults")
-    reject_unknown(faults, ("reorgs",), "faults")
+    reject_unknown(faults, ("reorgs", "forgeries"), "faults")
     entries = faults.get("reorgs", [])
     if not isinstance(entries, list):
         raise ConfigError("faults.reorgs: must be a list of tables")
@@ -206,3 +244,34 @@ def _reorgs(data: Mapping[str, Any], names: list[str], duration: float) -> tuple
             Reorg(chain, number(entry, "at", path, minimum=0, maximum=duration), integer(entry, "depth", path, minimum=1, maximum=64))
         )
     return tuple(sorted(reorgs, key=lambda r: (r.at, r.chain)))
+
+
+def _forgeries(
+    data: Mapping[str, Any], vault_chains: tuple[str, ...], protocol: ProtocolConfig, bridge: BridgeConfig, duration: float
+) -> tuple[Forgery, ...]:
+    entries = table(data.get("faults", {}), "faults").get("forgeries", [])
+    if not isinstance(entries, list):
+        raise ConfigError("faults.forgeries: must be a list of tables")
+    if entries and len(bridge.validators.compromised) < bridge.validators.threshold:
+        raise ConfigError(
+            f"faults.forgeries: needs at least bridge.validators.threshold ({bridge.validators.threshold}) "
+            f"compromised validators, the bridge has {len(bridge.validators.compromised)}"
+        )
+    forgeries = []
+    for index, entry in enumerate(entries):
+        path = join("faults.forgeries", index)
+        entry = table(entry, path)
+        reject_unknown(entry, ("at", "chain", "asset", "amount"), path)
+        chain = string(entry, "chain", path, default=vault_chains[0])
+        if chain not in vault_chains:
+            raise ConfigError(f"{join(path, 'chain')}: {chain!r} is not a vault chain ({', '.join(vault_chains)})")
+        asset = string(entry, "asset", path, default=protocol.feeds[0])
+        if asset not in protocol.feeds:
+            raise ConfigError(f"{join(path, 'asset')}: unknown asset {asset!r}; configured: {', '.join(protocol.feeds)}")
+        forgeries.append(Forgery(
+            at=number(entry, "at", path, minimum=0, maximum=duration),
+            chain=chain,
+            asset=asset,
+            amount=number(entry, "amount", path, minimum=0, exclusive_minimum=True),
+        ))
+    return tuple(forgeries)

@@ -241,6 +241,7 @@ position_index: HashMap[address, HashMap[uint256, HashMap[uint256, int256]]]
 masks: HashMap[address, HashMap[uint256, uint256]]  # account, bucket -> collateral bits | market bits << 16
 
 collateral: public(HashMap[address, HashMap[uint256, HashMap[uint256, uint256]]])  # account, bucket, cid
+credited_total: public(HashMap[uint256, uint256])  # cid: the sum of collateral over every account and bucket
 balances: public(HashMap[address, HashMap[uint256, int256]])
 
 pool: public(HashMap[uint256, uint256])
@@ -1156,6 +1157,7 @@ def _mmask(account: address, bucket: uint256) -> uint256:
 
 @internal
 def _set_collateral(account: address, bucket: uint256, cid: uint256, amount: uint256):
+    self.credited_total[cid] = self.credited_total[cid] + amount - self.collateral[account][bucket][cid]
     self.collateral[account][bucket][cid] = amount
     if amount == 0:
         self.masks[account][bucket] &= ~(1 << cid)

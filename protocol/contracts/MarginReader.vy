@@ -12,6 +12,18 @@ MAX_COLLATERALS: constant(uint256) = 16
 MAX_MARKETS: constant(uint256) = 8
 MAX_BUCKETS: constant(uint256) = 8
 MAX_FEEDS: constant(uint256) = 8
+MAX_HEALTH_ROWS: constant(uint256) = 128
+
+struct BucketKey:
+    account: address
+    bucket: uint256
+
+struct BucketHealth:
+    account: address
+    bucket: uint256
+    equity: int256
+    maintenance_requirement: uint256
+    health: int256
 
 struct Collateral:
     chain_id: uint256
@@ -179,6 +191,42 @@ def bucket_state(account: address, bucket: uint256) -> BucketState:
             cid=cid, amount=amount, price=price, value=amount * price // c.scale * (WAD - c.haircut) // WAD
         ))
     return state
+
+
+@external
+@view
+def health_of(keys: DynArray[BucketKey, MAX_HEALTH_ROWS]) -> DynArray[BucketHealth, MAX_HEALTH_ROWS]:
+    """
+    @notice Health of the given buckets at liquidation prices, as the engine's `health_page` computes
+            it, for a keeper that tracks which buckets hold positions; buckets without positions or
+            without a usable price are left out. A bucket is liquidatable when its health is below 1e18.
+    """
+    feeds: DynArray[uint256, MAX_HEALTH_ROWS] = []
+    union: uint256 = 0
+    for key: BucketKey in keys:
+        mask: uint256 = 0
+        if staticcall ENGINE.market_mask(key.account, key.bucket) != 0:
+            mask = staticcall ENGINE.feed_mask(key.account, key.bucket)
+        feeds.append(mask)
+        union |= mask
+    prices: uint256[MAX_FEEDS] = self._prices(union, True)
+    out: DynArray[BucketHealth, MAX_HEALTH_ROWS] = []
+    for i: uint256 in range(len(keys), bound=MAX_HEALTH_ROWS):
+        if feeds[i] == 0 or not self._complete(prices, feeds[i]):
+            continue
+        key: BucketKey = keys[i]
+        v: Valuation = staticcall ENGINE.value_at(key.account, key.bucket, prices)
+        health: int256 = max_value(int256)
+        if v.maintenance_requirement != 0:
+            health = v.equity * SWAD // convert(v.maintenance_requirement, int256)
+        out.append(BucketHealth(
+            account=key.account,
+            bucket=key.bucket,
+            equity=v.equity,
+            maintenance_requirement=v.maintenance_requirement,
+            health=health,
+        ))
+    return out
 
 
 @external

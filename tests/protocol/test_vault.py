@@ -220,3 +220,17 @@ def test_the_vault_ledger_is_conserved_on_both_chains_after_a_session(world):
         for asset in ("USDC", "ETH", "BTC"):
             assert w.ledger(chain, asset).conserved, (chain, asset)
     assert w.engine.totals().bad_debt == 0
+
+
+def test_the_engine_keeps_the_total_credited_per_collateral_in_step_with_every_account(world):
+    w = world
+    w.deposit("alice", "vault-l1", "USDC", 1_000)
+    w.deposit("bob", "vault-l1", "USDC", 250)
+    w.deposit("bob", "vault-l2", "USDC", 40)
+    l1, l2 = w.cid("vault-l1", "USDC"), w.cid("vault-l2", "USDC")
+    totals = w.engine.credited_totals()
+    assert totals[l1] == (1_000 + 250) * USDC
+    assert totals[l2] == 40 * USDC
+    accounts = [w.user(name).address for name in ("alice", "bob")]
+    for cid, total in totals.items():
+        assert total == sum(w.engine.credited(account)[cid] for account in accounts)

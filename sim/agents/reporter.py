@@ -1,0 +1,76 @@
+"""Oracle reporters: every round each reporter signs its view of every feed; the round's leader submits.
+
+This is how production oracle networks (Chainlink OCR, Pyth) reach the chain: reports
+are signed off chain and one transaction carries them all, and the on-chain aggregator
+checks every signature, takes the median and ignores outliers. Reporters are honest by
+default, with noise; faults per reporter and time window
+(``agents.reporters.behaviours``): ``stale`` (signs nothing), ``outlier`` (reports
+price x factor), ``manipulating`` (drifts its reports from the true price to price x
+factor across the window).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generator
+
+from eth_account.signers.local import LocalAccount
+
+from chains.seeding import derive_rng
+from protocol.oracle import SignedReport
+from protocol.units import to_wad
+
+if TYPE_CHECKING:
+    from sim.world import World
+
+
+def wad_price(price: float) -> int:
+    """A USD price as WAD, rounded to 8 decimals so it is the same on every machine."""
+    return to_wad(f"{price:.8f}")
+
+
+class Reporter:
+    def __init__(self, world: "World", index: int, account: LocalAccount) -> None:
+        self.world = world
+        self.index = index
+        self.account = account
+        self.config = world.scenario.reporters
+        self.rng = derive_rng(world.scenario.seed, "reporter", index)
+
+    def quote(self, feed: str, t: float) -> float | None:
+        """What this reporter says ``feed`` is worth at ``t`` (None: it stays silent)."""
+        behaviour = self.config.behaviour_of(self.index, t)
+        if behaviour is not None and behaviour.kind == "stale":
+            return None
+        price = self.world.price(feed) * (1.0 + self.config.noise * self.rng.gauss(0.0, 1.0))
+        if behaviour is None or behaviour.kind == "honest":
+            return price
+        if behaviour.kind == "outlier":
+            return price * behaviour.factor
+        span = behaviour.end - behaviour.start  # manipulating
+        progress = 1.0 if span == float("inf") else min(1.0, (t - behaviour.start) / span)
+        return price * (1.0 + (behaviour.factor - 1.0) * progress)
+
+    def sign(self, t: float, timestamp: int) -> SignedReport | None:
+        quotes = {feed: self.quote(feed, t) for feed in self.world.prices}
+        if any(quote is None for quote in quotes.values()):
+            return None
+        prices = {feed: wad_price(quote) for feed, quote in quotes.items()}
+        return self.world.protocol.oracle.sign_report(self.account, prices, timestamp)
+
+
+def oracle_rounds(world: "World", reporters: list[Reporter]) -> Generator[Any, Any, None]:
+    """A round every ``interval``: collect signed reports; the first signing reporter in turn submits."""
+    env, interval = world.env, world.scenario.reporters.interval
+    yield env.timeout(derive_rng(world.scenario.seed, "oracle-rounds").uniform(0.0, interval))
+    round_number = 0
+    while True:
+        timestamp = world.protocol.perp.next_timestamp
+        signed = [(reporter, reporter.sign(env.now, timestamp)) for reporter in reporters]
+        present = [(reporter, report) for reporter, report in signed if report is not None]
+        if present:
+            leader = present[round_number % len(present)][0]
+            world.protocol.oracle.report_signed(leader.account.address, [report for _, report in present])
+        else:
+            world.record("oracle", "round_skipped", reason="no reporter signed")
+        round_number += 1
+        yield env.timeout(interval)

@@ -1,0 +1,160 @@
+"""Invariants checked while a run goes; the first one broken stops it (exit code 1).
+
+1. Token conservation, per asset on every vault chain: the vault's ledger (locked +
+   pool + insurance + treasury) equals its token balance, and the token's supply equals
+   what the run minted; at the end, known holders hold the whole supply.
+2. No unbacked margin: per collateral, margin credited on the perp chain plus deposits
+   still in flight never exceeds collateral locked on the vault chain.
+3. Every message is executed at most once.
+4. No processed message that was never dispatched, unless the compromise fault is on:
+   then it is counted as attack success and the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from bridge import LifecycleEvent
+from protocol.events import ContractEvent
+from protocol.messages import Source
+
+if TYPE_CHECKING:
+    from sim.world import World
+
+
+class InvariantViolation(Exception):
+    def __init__(self, t: float, name: str, detail: str) -> None:
+        super().__init__(t, name, detail)  # SimPy re-raises with type(exc)(*exc.args)
+        self.t = t
+        self.name = name
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"t={self.t:.0f}s: {self.name}: {self.detail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": round(self.t, 3), "invariant": self.name, "detail": self.detail}
+
+
+@dataclass
+class AttackSuccess:
+    t: float
+    message_id: str
+    chain: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": round(self.t, 3), "message_id": self.message_id, "chain": self.chain}
+
+
+class Invariants:
+    def __init__(self, world: "World") -> None:
+        self.world = world
+        self.compromise = bool(world.scenario.bridge.validators.compromised)
+        self.minted: Counter[tuple[str, str]] = Counter()
+        self.pending_locks: dict[str, tuple[int, int]] = {}
+        self.pending_debits: dict[Any, list[tuple[int, int]]] = {}
+        self.processed: Counter[str] = Counter()
+        self.attacks: list[AttackSuccess] = []
+        self.checks = 0
+
+    # -- what the run does and sees ----------------------------------------------
+
+    def minted_supply(self, chain: str, asset: str, amount: int) -> None:
+        self.minted[(chain, asset)] += amount
+
+    def on_event(self, t: float, chain: str, event: ContractEvent) -> None:
+        name = type(event).__name__
+        catalog = self.world.protocol.catalog
+        if name == "Deposited":
+            info = catalog.by_token(self.world.chains[chain].chain_id, event.token)
+            self.pending_locks[_hex(event.message_id)] = (info.cid, event.amount)
+        elif name == "SeizeDispatched":
+            self.pending_debits[_hex(event.message_id)] = [
+                (catalog.by_token(event.chain_id, item.token).cid, item.amount)
+                for item in event.items
+                if item.source == Source.ACCOUNT
+            ]
+        elif name == "WithdrawalHonoured" and event.from_locked:
+            self.pending_debits[("release", event.src_chain_id, event.request_id)] = [(event.cid, event.from_locked)]
+        elif name == "Released":
+            self.pending_debits.pop(("release", self.world.chains[chain].chain_id, event.request_id), None)
+
+    def on_lifecycle(self, event: LifecycleEvent) -> None:
+        if event.kind != "processed":
+            return
+        self.pending_locks.pop(event.message_id, None)
+        self.pending_debits.pop(event.message_id, None)
+        self.processed[event.message_id] += 1
+        if self.processed[event.message_id] > 1:
+            raise InvariantViolation(event.time, "message executed at most once",
+                                     f"message {event.message_id} was processed {self.processed[event.message_id]} times")
+        if event.detail.get("never_dispatched"):
+            if not self.compromise:
+                raise InvariantViolation(event.time, "no message accepted that was never sent",
+                                         f"message {event.message_id} was processed on {event.chain} but never dispatched")
+            self.attacks.append(AttackSuccess(event.time, event.message_id, event.chain))
+
+    # -- checks ------------------------------------------------------------------
+
+    def check(self, t: float) -> None:
+        self.checks += 1
+        protocol = self.world.protocol
+        credited = protocol.engine.credited_totals()
+        for chain in protocol.vault_chains:
+            vault = protocol.vault(chain)
+            for asset, ledger in vault.ledgers().items():
+                if not ledger.conserved:
+                    self._fail(t, "token conservation",
+                               f"{chain} {asset}: vault ledger locked {ledger.total_locked} + pool {ledger.pool} + insurance "
+                               f"{ledger.insurance} + treasury {ledger.treasury} != balance {ledger.balance}")
+                supply = protocol.token(chain, asset).total_supply()
+                if supply != self.minted[(chain, asset)]:
+                    self._fail(t, "token conservation",
+                               f"{chain} {asset}: supply {supply} but the run minted {self.minted[(chain, asset)]}")
+                cid = protocol.collateral(chain, asset).cid
+                in_flight = sum(amount for c, amount in self.pending_locks.values() if c == cid)
+                if credited[cid] + in_flight > ledger.total_locked:
+                    self._fail(t, "no unbacked margin",
+                               f"{chain} {asset}: credited {credited[cid]} + in flight {in_flight} > locked "
+                               f"{ledger.total_locked}")
+
+    def check_holders(self, t: float, holders: Iterable[str]) -> dict[str, int]:
+        """End of run: known holders hold every token; returns what unknown addresses hold, per token."""
+        protocol = self.world.protocol
+        holders = sorted(set(holders))
+        unaccounted = {}
+        for chain in protocol.vault_chains:
+            for asset, token in protocol.tokens[chain].items():
+                held = sum(token.balance_of(holder) for holder in holders) + token.balance_of(protocol.vault(chain).address)
+                missing = token.total_supply() - held
+                if missing:
+                    unaccounted[f"{chain}:{asset}"] = missing
+                    self._fail(t, "token conservation", f"{chain} {asset}: {missing} units held by unknown addresses")
+        return unaccounted
+
+    def collateral_gap(self) -> dict[str, int]:
+        """Locked minus (credited + in flight either way), per collateral: zero unless a message was lost."""
+        protocol = self.world.protocol
+        credited = protocol.engine.credited_totals()
+        gaps = {}
+        for chain in protocol.vault_chains:
+            for asset, ledger in protocol.vault(chain).ledgers().items():
+                cid = protocol.collateral(chain, asset).cid
+                in_flight = sum(a for c, a in self.pending_locks.values() if c == cid)
+                in_flight += sum(a for items in self.pending_debits.values() for c, a in items if c == cid)
+                gap = ledger.total_locked - credited[cid] - in_flight
+                if gap:
+                    gaps[f"{chain}:{asset}"] = gap
+        return gaps
+
+    def _fail(self, t: float, name: str, detail: str) -> None:
+        if self.compromise:
+            self.world.record("invariants", "breached_by_attack", invariant=name, detail=detail)
+            return
+        raise InvariantViolation(t, name, detail)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()

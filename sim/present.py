@@ -1,0 +1,101 @@
+"""Rich renderings of runs for the terminal: the summary table, a message's lifecycle, an account's story."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from rich.table import Table
+
+from sim.scenario import builtin_scenarios, read_toml
+
+
+def _delays(stats: Mapping[str, Any]) -> str:
+    if not stats or not stats.get("count"):
+        return "-"
+    return f"mean {stats['mean']:.0f} s, p95 {stats['p95']:.0f} s, max {stats['max']:.0f} s (n={stats['count']})"
+
+
+def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    liquidations = summary["liquidations"]
+    messages = summary["messages"]["by_status"]
+    top_ups = summary["top_ups"]
+    traders = summary["traders"]
+    rows = [
+        ("outcome", summary["status"] if not summary["invariant_violation"]
+         else f"INVARIANT VIOLATED: {summary['invariant_violation']['invariant']} - {summary['invariant_violation']['detail']}"),
+        ("bad debt", f"${summary['bad_debt_usd']:,.2f} (insurance drew ${summary['insurance_drawn_usd']:,.2f}, "
+                     f"uncovered ${summary['uncovered_bad_debt_usd']:,.2f})"),
+        ("liquidations", f"{liquidations['count']} (volume ${liquidations['volume_usd']:,.0f}, "
+                         f"bonus ${liquidations['bonus_usd']:,.0f}, {liquidations['attempts']} attempts)"),
+        ("underwater -> liquidated", _delays(liquidations["underwater_to_liquidation_s"])),
+        ("liquidated -> seized", _delays(liquidations["liquidation_to_seizure_s"])),
+        ("top-ups", f"{top_ups['requested']} requested, {top_ups['credited']} credited, {top_ups['too_late']} too late"),
+        ("positions", f"{traders['positions_opened']} opened, {traders['positions_closed']} closed by their traders"),
+        ("withdrawals", ", ".join(f"{v} {k}" for k, v in traders["withdrawals"].items()) or "-"),
+        ("messages", ", ".join(f"{v} {k}" for k, v in messages.items()) or "-"),
+    ]
+    for name, chain in summary["chains"].items():
+        rows.append((f"chain {name}", f"{chain['blocks']} blocks, {chain['transactions']} txs, {chain['gas']:,} gas"))
+    if summary.get("attack_successes"):
+        rows.append(("attack successes", str(len(summary["attack_successes"]))))
+    rows.extend([
+        ("time", f"{summary['simulated_seconds']:,.0f} s simulated in {summary['wall_seconds']:,.1f} s wall "
+                 f"({summary['simulated_per_wall_second']}x)"),
+        ("trace hash", summary["trace_hash"]),
+    ])
+    return rows
+
+
+def summary_table(summary: Mapping[str, Any], title: str | None = None) -> Table:
+    table = Table(title=title or f"{summary['scenario']} (seed {summary['seed']})", show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value")
+    for key, value in summary_rows(summary):
+        table.add_row(key, value)
+    return table
+
+
+def comparison_table(summaries: Iterable[Mapping[str, Any]]) -> Table:
+    """Runs side by side, one column per run."""
+    summaries = list(summaries)
+    table = Table(title="runs side by side")
+    table.add_column("metric", style="bold")
+    for summary in summaries:
+        table.add_column(f"{summary['scenario']} (seed {summary['seed']})")
+    rows = [summary_rows(s) for s in summaries]
+    for index, (key, _) in enumerate(rows[0]):
+        table.add_row(key, *(r[index][1] if index < len(r) else "" for r in rows))
+    return table
+
+
+def scenarios_table() -> Table:
+    table = Table(title="built-in scenarios")
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    for name, path in builtin_scenarios().items():
+        table.add_row(name, str(read_toml(path).get("description", "")))
+    return table
+
+
+def message_table(message_id: str, events: list[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"message {message_id}")
+    for column in ("t (s)", "stage", "chain", "block", "actor", "detail"):
+        table.add_column(column)
+    for event in events:
+        detail = ", ".join(f"{k}={v}" for k, v in sorted((event.get("detail") or {}).items()))
+        table.add_row(f"{event['t']:.1f}", event["stage"], str(event.get("chain") or ""), str(event.get("block") or ""),
+                      str(event.get("actor") or ""), detail)
+    return table
+
+
+def account_table(account: str, events: list[Mapping[str, Any]]) -> Table:
+    table = Table(title=f"account {account}")
+    for column in ("t (s)", "what", "where", "detail"):
+        table.add_column(column)
+    skip = {"t", "kind", "actor", "action", "event", "chain", "account", "tx_hash", "block_number"}
+    for event in events:
+        what = event.get("action") or event.get("event") or event["kind"]
+        where = event.get("chain") or event.get("actor") or ""
+        detail = ", ".join(f"{k}={v}" for k, v in event.items() if k not in skip)
+        table.add_row(f"{event['t']:.1f}", what, where, detail)
+    return table

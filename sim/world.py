@@ -1,0 +1,220 @@
+"""The simulated world of one run: the testbed, price paths, agents, metrics, invariants and the trace.
+
+Simulated time is seconds since genesis on one SimPy clock. Deploying the bridge and
+the protocol takes the first minute or two (the run starts when the last deployment
+block is mined); every time in a scenario (crash start, partitions, outages, reorgs)
+is on this same clock.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Generator
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3.exceptions import TransactionNotFound
+
+from bridge import Lifecycle, LifecycleEvent
+from chains import Chain, MinedBlock, revert_reason
+from chains.accounts import keyed_account
+from chains.producer import sim_time_of
+from protocol import WAD
+from protocol.events import ContractEvent
+from protocol.messages import MarginLocked, encode_body
+from sim.agents.keeper import Keeper
+from sim.agents.reporter import Reporter, oracle_rounds
+from sim.agents.trader import Trader
+from sim.feed import EventFeed, event_fields
+from sim.health import HealthMonitor
+from sim.invariants import Invariants
+from sim.metrics import Metrics, TimeSeries, usd
+from sim.prices import PricePath
+from sim.scenario import Forgery, Scenario
+from sim.testbed import build_testbed
+from sim.trace import Trace
+
+AGENT_BALANCE_WEI = 1_000 * 10**18
+
+
+def mean_latency(model: Any) -> float:
+    return float(getattr(model, "mean", None) or (model.low + model.high) / 2)
+
+
+class World:
+    def __init__(self, scenario: Scenario, run_dir: Path | None = None) -> None:
+        self.scenario = scenario
+        seed = scenario.seed
+        self.trace = Trace(run_dir / "trace.jsonl" if run_dir is not None else None)
+        trader_accounts = [keyed_account(f"trader-{i}", seed) for i in range(scenario.traders.count)]
+        keeper_accounts = [keyed_account(f"keeper-{i}", seed) for i in range(scenario.keepers.count)]
+        agents: list[LocalAccount] = trader_accounts + keeper_accounts
+        data_dir = run_dir / "relayers" if run_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-run-"))
+        self.lifecycle = Lifecycle()
+        self.lifecycle.subscribe(self._trace_message)  # before deployment, so its messages are traced whole
+        self._pending_mints: dict[HexBytes, tuple[str, str, int]] = {}
+        self.testbed = build_testbed(
+            scenario.chains, scenario.protocol, scenario.bridge, seed, scenario.perp_chain, scenario.vault_chains,
+            data_dir=data_dir, extra_alloc={a.address: AGENT_BALANCE_WEI for a in agents},
+            lifecycle=self.lifecycle, listeners=[self.on_block],
+        )
+        self.env = self.testbed.env
+        self.chains = self.testbed.chains
+        self.protocol = self.testbed.protocol
+        self.start = self.env.now
+        for chain in self.chains:
+            for account in agents:
+                chain.add_account(account)
+        self.prices = {
+            feed: PricePath.generate(feed, model, scenario.duration, seed) for feed, model in scenario.prices.items()
+        }
+        settlement_prior = mean_latency(scenario.bridge.route(scenario.perp_chain, scenario.vault_chains[0]).latency)
+        self.metrics = Metrics(prior_settlement_delay=settlement_prior)
+        self.series = TimeSeries(list(self.prices))
+        self.invariants = Invariants(self)
+        for chain in scenario.vault_chains:
+            for asset, token in self.protocol.tokens[chain].items():
+                self.invariants.minted_supply(chain, asset, token.total_supply())
+
+        self.feed = EventFeed(self.protocol)
+        self.feed.subscribe(self._trace_event)
+        self.feed.subscribe(self.metrics.on_event)
+        self.feed.subscribe(self.invariants.on_event)
+        self.lifecycle.subscribe(self.metrics.on_lifecycle)
+        self.lifecycle.subscribe(self.invariants.on_lifecycle)
+
+        self.monitor = HealthMonitor(
+            self.env, self.protocol.engine, self.protocol.oracle, scenario.keepers.scan_interval,
+            maintenance_margin=min(float(m.maintenance_margin) for m in scenario.protocol.markets),
+        )
+        self.feed.subscribe(self.monitor.on_event, "PositionChanged", "Liquidated", "CollateralMoved", "CollateralCredited")
+        self.monitor.subscribe(self.metrics.on_scan)
+        self.traders = [Trader(self, i, account) for i, account in enumerate(trader_accounts)]
+        self.keepers = [Keeper(self, i, account) for i, account in enumerate(keeper_accounts)]
+        self.reporters = [Reporter(self, i, account) for i, account in enumerate(self.protocol.reporters)]
+        self._by_account = {trader.address: trader for trader in self.traders}
+        self.feed.subscribe(self._route_to_trader)
+        for keeper in self.keepers:
+            self.monitor.subscribe(keeper.on_scan)
+        self.initial_insurance_usd = sum(
+            float(asset.insurance_liquidity * asset.initial_price) for asset in scenario.protocol.assets
+        ) * len(scenario.vault_chains)
+        self.record("world", "started", seed=seed, scenario=scenario.name, traders=len(self.traders),
+                    keepers=len(self.keepers), reporters=len(self.reporters))
+        self._start_processes()
+
+    # -- wiring --------------------------------------------------------------------
+
+    def _start_processes(self) -> None:
+        env = self.env
+        env.process(self.monitor.run())
+        env.process(oracle_rounds(self, self.reporters))
+        for trader in self.traders:
+            env.process(trader.run())
+        env.process(self._every(self.scenario.sample_interval, self.sample))
+        env.process(self._every(self.scenario.invariant_interval, lambda: self.invariants.check(env.now)))
+        for reorg in self.scenario.reorgs:
+            env.process(self._reorg(reorg.chain, reorg.at, reorg.depth))
+        for forgery in self.scenario.forgeries:
+            self._schedule_forgery(forgery)
+
+    def _schedule_forgery(self, forgery: Forgery) -> None:
+        """Compromised validators sign a MarginLocked no vault sent, crediting margin to the attacker."""
+        asset = self.scenario.protocol.asset(forgery.asset)
+        attacker = self.testbed.bridge_deployment.forger.address
+        body = encode_body(MarginLocked(attacker, self.protocol.vault(forgery.chain).token(forgery.asset),
+                                        asset.units(forgery.amount)))
+        self.testbed.bridge.forger.schedule(
+            forgery.at, forgery.chain, self.scenario.perp_chain, self.protocol.engine.address, body,
+            sender=self.protocol.vault(forgery.chain).address,
+        )
+
+    def _every(self, interval: float, action: Callable[[], None]) -> Generator[Any, Any, None]:
+        while True:
+            yield self.env.timeout(interval)
+            action()
+
+    def _reorg(self, chain_name: str, at: float, depth: int) -> Generator[Any, Any, None]:
+        yield self.env.timeout(max(0.0, at - self.env.now))
+        chain = self.chains[chain_name]
+        report = chain.reorg(min(depth, chain.head_number))
+        resubmitted = 0
+        for dropped in report.dropped:
+            try:
+                chain.w3.eth.send_raw_transaction(dropped.raw)
+                resubmitted += 1
+            except Exception:  # noqa: BLE001 - a dropped transaction may no longer be valid; that is the fault
+                continue
+        self.record("faults", "reorg", chain=chain_name, depth=report.depth, old_head=report.old_head,
+                    new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted)
+
+    def on_block(self, chain: Chain, block: MinedBlock) -> None:
+        self.metrics.on_block(chain, block)
+        for tx_hash in block.transactions:
+            minted = self._pending_mints.pop(tx_hash, None)
+            if minted is not None and self.failure(chain, tx_hash) is None:
+                self.invariants.minted_supply(*minted)
+        if block.transactions:
+            self.trace.record(sim_time_of(chain, block.timestamp), "block", chain=chain.name, number=block.number,
+                              hash=block.hash, transactions=len(block.transactions), gas=block.gas_used)
+        self.feed.on_block(chain, block)
+
+    def _trace_event(self, t: float, chain: str, event: ContractEvent) -> None:
+        self.trace.record(t, "event", chain=chain, event=type(event).__name__, **event_fields(event))
+
+    def _trace_message(self, event: LifecycleEvent) -> None:
+        fields = event.to_dict()
+        fields["stage"] = fields.pop("kind")
+        del fields["time"]
+        self.trace.record(event.time, "message", **fields)
+
+    def _route_to_trader(self, t: float, chain: str, event: ContractEvent) -> None:
+        trader = self._by_account.get(getattr(event, "account", None))
+        if trader is not None:
+            trader.on_event(t, chain, event)
+
+    # -- services for agents ------------------------------------------------------------
+
+    def record(self, actor: str, action: str, **fields: Any) -> None:
+        self.trace.record(self.env.now, "agent", actor=actor, action=action, **fields)
+
+    def cid(self, chain: str, asset: str) -> int:
+        return self.protocol.collateral(chain, asset).cid
+
+    def mint(self, chain: str, asset: str, receiver: str, amount: int) -> HexBytes:
+        """Mint test tokens; the supply the invariants expect grows when the mint is mined."""
+        tx_hash = self.protocol.mint(chain, asset, receiver, amount)
+        self._pending_mints[HexBytes(tx_hash)] = (chain, asset, amount)
+        return tx_hash
+
+    def failure(self, chain: Chain, tx_hash: HexBytes) -> str | None:
+        """None if the transaction succeeded, else why it failed (or that it is not mined yet)."""
+        try:
+            receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return "not mined"
+        return None if receipt["status"] == 1 else revert_reason(chain, tx_hash)
+
+    def price(self, feed: str) -> float:
+        return self.prices[feed].price_at(self.env.now)
+
+    def sample(self) -> None:
+        oracle_prices = self.protocol.oracle.prices(for_liquidation=True)
+        self.series.sample(
+            self.env.now,
+            {feed: self.price(feed) for feed in self.prices},
+            {feed: value / WAD for feed, value in oracle_prices.items()},
+            self.monitor.latest,
+            usd(self.metrics.bad_debt),
+            round(self.initial_insurance_usd - usd(self.metrics.insurance_drawn), 2),
+            len(self.metrics.liquidations),
+        )
+
+    def holders(self) -> list[str]:
+        """Every address the run gave tokens to, or that may receive them (keepers, treasury owner)."""
+        return [
+            *(t.address for t in self.traders),
+            *(k.address for k in self.keepers),
+            *self.protocol.deployers.values(),
+        ]
