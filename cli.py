@@ -71,30 +71,144 @@ def chains_command(config: str | None, only: tuple[str, ...], seed: int) -> None
     console.print(table)
 
 
-@main.command("demo")
-@click.option("--seed", default=0, show_default=True, help="Seed for the run.")
-@user_errors
-def demo_command(seed: int) -> None:
-    """Start the default world, deploy a contract on every chain and show their status."""
-    from chains import COUNTER_SOURCE, compile_contract, deploy, transact
+def _progress_runner(label: str, quiet: bool) -> Any:
+    """A rich progress bar fed by the run's (done, total) callback; nothing when quiet."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    chain_set = _chain_set(None, seed)
-    artifact = compile_contract(COUNTER_SOURCE)
-    table = Table(title="xmargin demo: chains up")
-    for column in ("chain", "chain id", "contract", "count", "head block", "head time"):
-        table.add_column(column)
-    for chain in chain_set:
-        counter = deploy(chain, artifact)
-        transact(chain, counter.functions.increment())
-        table.add_row(
-            chain.name,
-            str(chain.chain_id),
-            counter.address,
-            str(counter.functions.count().call()),
-            str(chain.head_number),
-            str(chain.head_timestamp),
-        )
-    console.print(table)
+    if quiet:
+        return None, None
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[simulated]}"),
+        TimeElapsedColumn(), console=errors, transient=True,
+    )
+    task = progress.add_task(label, total=1.0, simulated="")
+
+    def update(done: float, total: float) -> None:
+        progress.update(task, completed=done / total, simulated=f"{done / 3600:.2f} of {total / 3600:.2f} simulated h")
+
+    return progress, update
+
+
+def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool) -> None:
+    import json
+
+    from sim.present import summary_table
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(scenario_name, overrides, seed=seed)
+    progress, update = _progress_runner(f"{scenario.name} (seed {scenario.seed})", quiet=as_json)
+    if progress is not None:
+        with progress:
+            result = run_scenario(scenario, out, progress=update)
+    else:
+        result = run_scenario(scenario, out)
+    if as_json:
+        click.echo(json.dumps({"run_dir": str(result.run_dir), **result.summary}, indent=2, sort_keys=True))
+    else:
+        console.print(summary_table(result.summary))
+        console.print(f"run directory: {result.run_dir}")
+        console.print(f"trace hash: {result.trace_hash}")
+    sys.exit(result.exit_code)
+
+
+SEED_OPTION = click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+SET_OPTION = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a scenario value, e.g. --set bridge.latency.mean=300 (repeatable).",
+)
+OUT_OPTION = click.option("--out", type=click.Path(file_okay=False), default=None,
+                          help="Run directory (default: runs/SCENARIO-seedN).")
+
+
+@main.command("run")
+@click.argument("scenario")
+@SEED_OPTION
+@SET_OPTION
+@OUT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@user_errors
+def run_command(scenario: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool) -> None:
+    """Run SCENARIO (a built-in name or a TOML file) and write its run directory.
+
+    Exit code 0 when every invariant held, 1 when one was violated, 2 on bad input.
+    """
+    _run(scenario, seed, overrides, out, as_json)
+
+
+@main.command("demo")
+@SEED_OPTION
+@SET_OPTION
+@OUT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@user_errors
+def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool) -> None:
+    """Run the small built-in `demo` scenario (under a minute) and show what happened."""
+    _run("demo", seed, overrides, out, as_json)
+
+
+@main.command("scenarios")
+@user_errors
+def scenarios_command() -> None:
+    """List the built-in scenarios."""
+    from sim.present import scenarios_table
+
+    console.print(scenarios_table())
+
+
+@main.command("trace")
+@click.argument("run_dir", type=click.Path())
+@click.option("--message", "message_id", default=None, help="Show the lifecycle of this message (id or a prefix).")
+@click.option("--account", default=None, help="Show the story of this account (0x address).")
+@user_errors
+def trace_command(run_dir: str, message_id: str | None, account: str | None) -> None:
+    """Read a run directory: its summary, or one message's lifecycle, or one account's story."""
+    from sim.inspect import RunDirectory
+    from sim.present import account_table, message_table, summary_table
+
+    if message_id and account:
+        raise click.UsageError("give --message or --account, not both")
+    run = RunDirectory(run_dir)
+    if message_id:
+        full_id, events = run.message(message_id)
+        console.print(message_table(full_id, events))
+    elif account:
+        console.print(account_table(account, run.account(account)))
+    else:
+        console.print(summary_table(run.summary))
+
+
+@main.command("up")
+@click.option("--scenario", metavar="FILE_OR_BUILTIN", default=None,
+              help="Scenario whose chains, protocol and bridge faults to start (default: the default world).")
+@SET_OPTION
+@SEED_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8545, show_default=True,
+              help="Port of the first chain; the others follow in chain order (0: free ports).")
+@click.option("--instant", is_flag=True, help="Mine a block for each transaction (blocks also keep coming on the clock).")
+@click.option("--block-time-scale", "block_time_scale", type=float, default=1.0, show_default=True,
+              help="Wall-clock seconds per simulated second (0.1: blocks ten times faster).")
+@click.option("--addresses-file", "addresses_file", type=click.Path(dir_okay=False), default="xmargin-up.json",
+              show_default=True, help="Where to write endpoints, accounts, contract addresses and ABIs as JSON.")
+@click.option("--data-dir", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory for the relayer's SQLite state and the message log (default: a new temporary one).")
+@user_errors
+def up_command(
+    scenario: str | None, overrides: tuple[str, ...], seed: int | None, host: str, port: int, instant: bool,
+    block_time_scale: float, addresses_file: str, data_dir: str | None,
+) -> None:
+    """Serve every chain as a JSON-RPC endpoint, bridge and protocol deployed and relaying live, until Ctrl-C."""
+    from pathlib import Path
+
+    from sim.live import UpOptions, run_up
+
+    options = UpOptions(
+        scenario=scenario, overrides=overrides, seed=seed, host=host, port=port, instant=instant,
+        block_time_scale=block_time_scale, addresses_file=Path(addresses_file),
+        data_dir=Path(data_dir) if data_dir is not None else None,
+    )
+    sys.exit(run_up(options, console, errors))
 
 
 if __name__ == "__main__":

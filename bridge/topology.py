@@ -28,3 +28,14 @@ def route_of(graph: nx.DiGraph, src: str, dst: str) -> RouteConfig:
         return graph.edges[src, dst]["route"]
     except KeyError:
         raise ConfigError(f"no route from {src!r} to {dst!r}") from None
+
+
+def set_route(graph: nx.DiGraph, src: str, dst: str, route: RouteConfig) -> None:
+    """Replace the faults of route ``src -> dst`` at run time (a fault dialled in mid-run).
+
+    The transport reads a route when it sends a packet and again when the packet
+    arrives, so the change applies to every later send and to the partition check
+    of packets still in flight.
+    """
+    route_of(graph, src, dst)  # a clear error for a route that does not exist
+    graph.edges[src, dst]["route"] = route

@@ -136,6 +136,7 @@ class _Session:
         self.trees = {chain.chain_id: MerkleTree(self.db.leaves(chain.chain_id)) for chain in self.deployment.chain_set}
         self.inbox: simpy.Store = simpy.Store(self.env)
         self._sets: dict[tuple[str, int], tuple[frozenset[str], int]] = {}
+        self.halted = False
         self.processes = [self.env.process(self._watch()), self.env.process(self._submit())]
 
     def stop(self) -> None:
@@ -155,6 +156,7 @@ class _Session:
         yield self.env.timeout(0)
 
     def _halt(self) -> None:
+        self.halted = True  # a process killed before its first step still gets that step: it must not run
         for process in self.processes:
             if process.is_alive:
                 process.interrupt("killed")
@@ -164,7 +166,7 @@ class _Session:
 
     def _watch(self) -> Generator[Any, Any, None]:
         try:
-            while True:
+            while not self.halted:
                 self._scan()
                 self._work()
                 yield self.env.timeout(self.config.poll_interval)
@@ -337,7 +339,7 @@ class _Session:
 
     def _submit(self) -> Generator[Any, Any, None]:
         try:
-            while True:
+            while not self.halted:
                 packet = yield self.inbox.get()
                 result = self._deliver(packet)
                 while result.deferred:  # the block is full: offer it again when the next one opens

@@ -221,11 +221,11 @@ class TimeSeries:
     def __init__(self, feeds: list[str]) -> None:
         self.data: dict[str, Any] = {
             "t": [], "prices": {feed: [] for feed in feeds}, "oracle": {feed: [] for feed in feeds},
-            "equity": [], "maintenance": [], "bad_debt": [], "insurance": [], "liquidations": [],
+            "equity": [], "maintenance": [], "bad_debt": [], "insurance_drawn": [], "liquidations": [],
         }
 
     def sample(self, t: float, prices: dict[str, float], oracle: dict[str, float], scan: HealthScan,
-               bad_debt: float, insurance: float, liquidations: int) -> None:
+               bad_debt: float, insurance_drawn: float, liquidations: int) -> None:
         data = self.data
         data["t"].append(round(t, 3))
         for feed, value in prices.items():
@@ -235,6 +235,6 @@ class TimeSeries:
         data["equity"].append(usd(scan.total_equity))
         data["maintenance"].append(usd(scan.total_maintenance))
         data["bad_debt"].append(bad_debt)
-        data["insurance"].append(insurance)
+        data["insurance_drawn"].append(insurance_drawn)
         data["liquidations"].append(liquidations)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from typing import Any, Iterable
 
 from chains.errors import ConfigError
+
+KEY_SEGMENT = re.compile(r"\"[^\"]*\"|'[^']*'|[^.\"']+")  # bare or quoted, as in TOML: routes."perp->vault-l1"
 
 
 def parse_value(text: str) -> Any:
@@ -22,10 +25,10 @@ def parse_assignment(assignment: str) -> tuple[list[str], Any]:
     key = key.strip()
     if not separator or not key:
         raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, e.g. bridge.latency.mean=300")
-    parts = key.split(".")
-    if any(not part for part in parts):
+    segments = KEY_SEGMENT.findall(key)
+    if ".".join(segments) != key or any(not part.strip("\"'") for part in segments):
         raise ConfigError(f"--set {assignment!r}: {key!r} is not a dotted key path")
-    return parts, parse_value(value.strip())
+    return [part.strip("\"'") for part in segments], parse_value(value.strip())
 
 
 def apply_overrides(data: dict[str, Any], assignments: Iterable[str]) -> dict[str, Any]:

@@ -25,8 +25,8 @@ def plot_run(series: Mapping[str, Any], liquidation_times: list[float], path: Pa
     prices_axis.set_ylabel("price index")
     prices_axis.legend(loc="best", fontsize="small")
 
-    margin_axis.plot(hours, series["equity"], label="total equity")
-    margin_axis.plot(hours, series["maintenance"], label="maintenance requirement", linestyle="--")
+    margin_axis.plot(hours, series["equity"], label="equity of buckets with positions")
+    margin_axis.plot(hours, series["maintenance"], label="their maintenance requirement", linestyle="--")
     margin_axis.set_ylabel("USD")
     margin_axis.legend(loc="best", fontsize="small")
 
@@ -40,8 +40,9 @@ def plot_run(series: Mapping[str, Any], liquidation_times: list[float], path: Pa
     liquidation_axis.set_ylabel("count")
     liquidation_axis.legend(loc="best", fontsize="small")
 
-    debt_axis.plot(hours, series["bad_debt"], label="bad debt", color="tab:red")
-    debt_axis.plot(hours, series["insurance"], label="insurance fund", color="tab:green")
+    debt_axis.plot(hours, series["bad_debt"], label="bad debt (cumulative)", color="tab:red")
+    debt_axis.plot(hours, series["insurance_drawn"], label="drawn from the insurance fund", color="tab:green",
+                   linestyle="--")
     debt_axis.set_ylabel("USD")
     debt_axis.set_xlabel("simulated hours")
     debt_axis.legend(loc="best", fontsize="small")

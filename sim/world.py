@@ -97,9 +97,6 @@ class World:
         self.feed.subscribe(self._route_to_trader)
         for keeper in self.keepers:
             self.monitor.subscribe(keeper.on_scan)
-        self.initial_insurance_usd = sum(
-            float(asset.insurance_liquidity * asset.initial_price) for asset in scenario.protocol.assets
-        ) * len(scenario.vault_chains)
         self.record("world", "started", seed=seed, scenario=scenario.name, traders=len(self.traders),
                     keepers=len(self.keepers), reporters=len(self.reporters))
         self._start_processes()
@@ -207,7 +204,7 @@ class World:
             {feed: value / WAD for feed, value in oracle_prices.items()},
             self.monitor.latest,
             usd(self.metrics.bad_debt),
-            round(self.initial_insurance_usd - usd(self.metrics.insurance_drawn), 2),
+            usd(self.metrics.insurance_drawn),
             len(self.metrics.liquidations),
         )
 

@@ -127,3 +127,21 @@ def test_a_relayer_can_be_killed_from_a_listener_of_its_own_events(make_run):
     assert run.settle()
     run.assert_exactly_once("beta", bodies)
     assert len(kills) == 2 and run.bridge.relayers[0].incarnation == 3
+
+
+def test_a_relayer_killed_before_its_first_step_does_not_touch_its_closed_database(tmp_path):
+    import simpy
+
+    from bridge import BridgeConfig, deploy_bridge
+    from chains import ChainSet
+    from relayer import Bridge
+
+    chains = ChainSet.from_configs(seed=4)
+    config = BridgeConfig.from_dict({})
+    env = simpy.Environment()
+    bridge = Bridge(env, chains, deploy_bridge(chains, config, 4), config, 4, data_dir=tmp_path)
+    bridge.kill_relayer(0)  # before the clock ever ran: its processes have not taken a step yet
+    env.run(until=5)  # must not raise sqlite3.ProgrammingError from a closed database
+    bridge.restart_relayer(0)
+    env.run(until=10)
+    assert bridge.relayers[0].alive

@@ -1,0 +1,199 @@
+"""Starting and stopping a live world: what ``xmargin up`` runs between its first and last line."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from eth_account.signers.local import LocalAccount
+
+from bridge import LifecycleEvent
+from chains import ChainSet
+from chains.rpc import ChainServers, chain_lock, serve_chain
+from protocol import ProtocolDeployment
+from sim.live.accounts import dev_accounts, genesis_allocation, provision
+from sim.live.clock import WallClock
+from sim.live.manifest import build_manifest, write_manifest
+from sim.live.offchain import EventListener, Notify, OffChain
+from sim.live.options import UpOptions
+from sim.live.producer import AligningLock
+from sim.testbed import Testbed, build_testbed, start_time
+from sim.trace import Trace
+from sim.world_spec import WorldSpec, resolve_world
+
+MESSAGES_FILE = "messages.jsonl"
+
+
+class LiveWorld:
+    """A served world: chains on HTTP endpoints, bridge and protocol deployed, the clock running.
+
+    ``urls`` maps chain names to endpoints; ``manifest`` is the document written to the
+    addresses file. :meth:`close` (also on leaving a ``with`` block) stops the servers,
+    then the clock after its current step (its thread then closes the relayers' files),
+    and closes the message log.
+    """
+
+    def __init__(
+        self,
+        spec: WorldSpec,
+        options: UpOptions,
+        offchain: OffChain,
+        servers: ChainServers,
+        clock: WallClock,
+        manifest: dict[str, Any],
+        journal: Trace,
+    ) -> None:
+        self.spec = spec
+        self.options = options
+        self.offchain = offchain
+        self.servers = servers
+        self.clock = clock
+        self.manifest = manifest
+        self.journal = journal
+        self.closed = False
+
+    @property
+    def chains(self) -> ChainSet:
+        return self.offchain.chains
+
+    @property
+    def protocol(self) -> ProtocolDeployment:
+        return self.offchain.protocol
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {server.chain.name: server.url for server in self.servers}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.offchain.data_dir
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The error that stopped the clock, if one did."""
+        return self.clock.failure
+
+    def close(self) -> None:
+        """Stop the endpoints (requests in flight finish), then the clock, whose thread closes the relayers."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.servers.stop()
+        finally:
+            self.clock.stop()
+            self.journal.close()
+
+    def __enter__(self) -> "LiveWorld":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+def _journal_listener(journal: Trace) -> EventListener:
+    def record(generation: int, event: LifecycleEvent, replayed: bool) -> None:
+        fields = event.to_dict()
+        del fields["time"], fields["kind"]
+        journal.record(event.time, event.kind, bridge=generation, replayed=replayed, **fields)
+
+    return record
+
+
+def deploy_world(spec: WorldSpec, accounts: tuple[LocalAccount, ...], data_dir: Path) -> tuple[Testbed, dict[str, Decimal]]:
+    """Chains, bridge and protocol deployed, the accounts funded; the builder's own bridge stopped unused."""
+    built = build_testbed(
+        spec.chains, spec.protocol, spec.bridge, spec.seed, spec.perp_chain, spec.vault_chains,
+        data_dir=data_dir, extra_alloc=genesis_allocation(accounts),
+    )
+    for relayer in built.bridge.relayers:  # never ran; the live bridge replaces it
+        relayer.kill()
+    return built, provision(built.chains, built.protocol, accounts)
+
+
+def deployment_span(spec: WorldSpec, accounts: tuple[LocalAccount, ...]) -> int:
+    """Simulated seconds the deployment's blocks take, from a throwaway deployment of the same world.
+
+    Chains start that long before now, so the first live block of every chain carries
+    the wall-clock time (and keeps doing so), as Anvil's blocks do.
+    """
+    with tempfile.TemporaryDirectory(prefix="xmargin-up-dry-") as scratch:
+        built, _ = deploy_world(spec, accounts, Path(scratch))
+        return math.ceil(start_time(built.chains))
+
+
+def start_up(
+    options: UpOptions,
+    on_event: Sequence[EventListener] = (),
+    notify: Notify | None = None,
+    clock_time: Callable[[], float] = time.time,
+    progress: Notify | None = None,
+) -> LiveWorld:
+    """Check the options, build and deploy the world, serve every chain, write the addresses file, start the clock.
+
+    Raises ConfigError (nothing built, nothing written) for bad options or a bad scenario.
+    ``progress`` hears what is being done once the options are known to be good.
+    """
+    spec = resolve_world(options.scenario, options.overrides, options.seed)
+    options.check(len(spec.chains))
+    if progress is not None:
+        progress(f"deploying the bridge and the protocol on {', '.join(c.name for c in spec.chains)}...")
+    accounts = dev_accounts(spec.seed)
+    if any(chain.name not in spec.fixed_genesis for chain in spec.chains):
+        span = deployment_span(spec, accounts)
+        spec = spec.starting_at(int(clock_time()) - span)
+    data_dir = Path(options.data_dir) if options.data_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-up-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    built, grant = deploy_world(spec, accounts, data_dir)
+    if options.instant:
+        for chain in built.chains:
+            chain.auto_mine = True
+    journal = Trace(data_dir / MESSAGES_FILE)
+    first = start_time(built.chains)
+    offchain = OffChain(
+        built.chains, built.bridge_deployment, built.protocol, spec, data_dir, first,
+        on_event=[_journal_listener(journal), *on_event], notify=notify,
+    )
+    clock = WallClock(offchain, [chain_lock(chain) for chain in built.chains], options.block_time_scale, notify)
+    try:
+        servers = _serve(built.chains, options, clock)
+    except BaseException:
+        journal.close()
+        raise
+    live = LiveWorld(spec, options, offchain, servers, clock, {}, journal)
+    try:
+        live.manifest = build_manifest(
+            spec, built.chains, live.urls, built.protocol, built.bridge_deployment, accounts, grant,
+            options.instant, options.block_time_scale, data_dir,
+        )
+        write_manifest(live.manifest, Path(options.addresses_file))
+        clock.start(at=_clock_now(spec, first, clock_time))
+    except BaseException:
+        live.close()
+        raise
+    return live
+
+
+def _clock_now(spec: WorldSpec, first: float, clock_time: Callable[[], float]) -> float:
+    """The simulated time it is now: deployment took real time after the genesis was fixed, so catch up."""
+    wall_clock_chains = [chain for chain in spec.chains if chain.name not in spec.fixed_genesis]
+    if not wall_clock_chains:
+        return first
+    return max(first, clock_time() - wall_clock_chains[0].genesis_timestamp)
+
+
+def _serve(chains: ChainSet, options: UpOptions, clock: WallClock) -> ChainServers:
+    """One endpoint per chain, on ports in chain order; an auto-mining chain's time is aligned before each request."""
+    servers = ChainServers()
+    try:
+        for offset, chain in enumerate(chains):
+            lock = AligningLock(chain, chain_lock(chain), clock.now)  # auto-mining: --instant or evm_setAutomine
+            servers.append(serve_chain(chain, options.host, options.port + offset if options.port else 0, lock))
+    except BaseException:
+        servers.stop()
+        raise
+    return servers
