@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
+from chains import schema
 from chains.errors import ConfigError
 from bridge.latency import FixedLatency, LatencyModel, LognormalLatency, UniformLatency
 
@@ -202,12 +203,10 @@ def parse_route_key(key: str, path: str) -> tuple[str, str]:
 
 
 class _Reader:
-    """Typed access to one table of the config, with errors that carry the key path."""
+    """Typed access to one table of the config, with errors that carry the key path (``chains.schema``)."""
 
     def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{path}: must be a table, got {data!r}")
-        self.data = data
+        self.data = schema.table(data, path)
         self.path = path
 
     def __contains__(self, key: str) -> bool:
@@ -217,56 +216,32 @@ class _Reader:
         return list(self.data)
 
     def at(self, key: str) -> str:
-        return f"{self.path}.{key}"
+        return schema.join(self.path, key)
 
     def only(self, *known: str) -> None:
-        unknown = [str(k) for k in self.data if k not in known]
-        if unknown:
-            raise ConfigError(
-                f"{self.path}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(known)}"
-            )
+        schema.reject_unknown(self.data, known, self.path)
 
     def table(self, key: str) -> "_Reader":
         return _Reader(self.data.get(key, {}), self.at(key))
 
     def number(self, key: str, default: float, minimum: float | None = None, maximum: float | None = None,
                above: float | None = None) -> float:
-        value = self.data.get(key, default)
-        return _number(value, self.at(key), minimum, maximum, above)
+        return schema.number(self.data, key, self.path, default, minimum, maximum, above)
 
     def integer(self, key: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{self.at(key)}: must be a whole number, got {value!r}")
-        return int(_number(value, self.at(key), minimum, maximum))
+        return schema.integer(self.data, key, self.path, default, minimum, maximum)
 
     def probability(self, key: str) -> float:
         return self.number(key, 0.0, minimum=0.0, maximum=1.0)
 
     def choice(self, key: str, default: str | None, options: tuple[str, ...]) -> str:
-        value = self.data.get(key, default)
-        if value not in options:
-            raise ConfigError(f"{self.at(key)}: must be one of {', '.join(map(repr, options))}, got {value!r}")
-        return value
+        return schema.choice(self.data, key, self.path, options, default)
 
     def items(self, key: str) -> list[tuple[str, Any]]:
         value = self.data.get(key, [])
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{self.at(key)}: must be a list, got {value!r}")
         return [(f"{self.at(key)}[{i}]", item) for i, item in enumerate(value)]
-
-
-def _number(value: Any, path: str, minimum: float | None = None, maximum: float | None = None,
-            above: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ConfigError(f"{path}: must be a number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{path}: must be >= {minimum:g}, got {value:g}")
-    if above is not None and value <= above:
-        raise ConfigError(f"{path}: must be > {above:g}, got {value:g}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"{path}: must be <= {maximum:g}, got {value:g}")
-    return float(value) if isinstance(value, float) else value
 
 
 def _finite(value: float, path: str) -> float:
@@ -333,7 +308,7 @@ def _route_overrides(reader: _Reader, key: str) -> dict[str, Any]:
         spikes = []
         for p, item in reader.items("spikes"):
             window = _window(p, item, ("extra",))
-            window["extra"] = _finite(_number(window["extra"], f"{p}.extra", minimum=0), f"{p}.extra")
+            window["extra"] = _finite(schema.check_number(window["extra"], f"{p}.extra", minimum=0), f"{p}.extra")
             spikes.append(Spike(**window))
         overrides["spikes"] = tuple(spikes)
     return overrides

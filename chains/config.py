@@ -93,6 +93,22 @@ DEFAULT_WORLD: tuple[ChainConfig, ...] = (
 )
 
 
+def parse_chain_tables(entries: Any, path: str = "chains") -> tuple[ChainConfig, ...]:
+    """A list of ``[[chains]]`` tables as a validated set; errors name the table (``chains[1]: ...``)."""
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{path}: expected one or more [[chains]] tables")
+    configs = []
+    for position, entry in enumerate(entries):
+        try:
+            configs.append(ChainConfig.from_dict(entry))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}[{position}]: {exc}") from None
+    try:
+        return validate_chain_set(configs)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
 def load_chain_configs(path: str) -> tuple[ChainConfig, ...]:
     """Chains from a TOML file with one ``[[chains]]`` table per chain."""
     import tomllib
@@ -104,16 +120,7 @@ def load_chain_configs(path: str) -> tuple[ChainConfig, ...]:
         raise ConfigError(f"chain config file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    entries = data.get("chains")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(f"{path}: expected one or more [[chains]] tables")
-    configs = []
-    for position, entry in enumerate(entries):
-        try:
-            configs.append(ChainConfig.from_dict(entry))
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: chains[{position}]: {exc}") from None
     try:
-        return validate_chain_set(configs)
+        return parse_chain_tables(data.get("chains"))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -4,6 +4,7 @@ Shared by every layer that reads configuration (chains, bridge, protocol, sim)."
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Mapping
 
 from chains.errors import ConfigError
@@ -24,12 +25,30 @@ def table(data: Any, path: str) -> Mapping[str, Any]:
 
 
 def reject_unknown(data: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
-    allowed = set(allowed)
-    unknown = sorted(k for k in data if k not in allowed)
+    allowed = tuple(allowed)
+    unknown = [str(k) for k in data if k not in allowed]
     if unknown:
-        raise ConfigError(
-            f"{join(path, unknown[0])}: unknown key; expected one of {', '.join(sorted(allowed))}"
-        )
+        where = f"{path}: " if path else ""
+        raise ConfigError(f"{where}unknown key(s) {', '.join(unknown)}; expected some of {', '.join(allowed)}")
+
+
+def check_number(
+    value: Any,
+    where: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+) -> float:
+    """``value`` as a float within bounds (``above`` is an exclusive lower bound)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ConfigError(f"{where}: must be a number, got {_describe(value)}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where}: must be >= {minimum:g}, got {value:g}")
+    if above is not None and value <= above:
+        raise ConfigError(f"{where}: must be > {above:g}, got {value:g}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{where}: must be <= {maximum:g}, got {value:g}")
+    return float(value)
 
 
 def number(
@@ -39,22 +58,13 @@ def number(
     default: Any = MISSING,
     minimum: float | None = None,
     maximum: float | None = None,
-    exclusive_minimum: bool = False,
+    above: float | None = None,
 ) -> float:
     where = join(path, key)
     value = data.get(key, default)
     if value is MISSING:
         raise ConfigError(f"{where}: required")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where}: must be a number, got {_describe(value)}")
-    if minimum is not None:
-        if exclusive_minimum and value <= minimum:
-            raise ConfigError(f"{where}: must be > {minimum:g}, got {value:g}")
-        if value < minimum:
-            raise ConfigError(f"{where}: must be >= {minimum:g}, got {value:g}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"{where}: must be <= {maximum:g}, got {value:g}")
-    return float(value)
+    return check_number(value, where, minimum, maximum, above)
 
 
 def integer(
@@ -83,9 +93,9 @@ def choice(data: Mapping[str, Any], key: str, path: str, options: Iterable[str],
     value = data.get(key, default)
     options = tuple(options)
     if value is MISSING:
-        raise ConfigError(f"{where}: required (one of {', '.join(options)})")
+        raise ConfigError(f"{where}: required (one of {', '.join(map(repr, options))})")
     if value not in options:
-        raise ConfigError(f"{where}: must be one of {', '.join(options)}, got {_describe(value)}")
+        raise ConfigError(f"{where}: must be one of {', '.join(map(repr, options))}, got {_describe(value)}")
     return value
 
 

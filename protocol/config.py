@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chains.errors import ConfigError
+from chains.schema import integer, reject_unknown, table
 from protocol.units import exact_decimal, scaled
 
 MAX_ASSETS = 8  # one oracle feed per asset; the engine prices at most 8 feeds
@@ -158,8 +159,8 @@ class ProtocolConfig:
     def from_dict(cls, data: Mapping[str, Any] | None = None, path: str = "protocol") -> "ProtocolConfig":
         """Validate a plain dict (a scenario's ``[protocol]`` table); raises ConfigError naming the key."""
         data = {} if data is None else data
-        _require_table(data, path)
-        _reject_unknown(data, TOP_LEVEL, path)
+        table(data, path)
+        reject_unknown(data, TOP_LEVEL, path)
         assets = _parse_assets(data.get("assets", {}), f"{path}.assets")
         markets = _parse_markets(data.get("markets", {}), {a.name for a in assets}, f"{path}.markets")
         liquidation = _parse_liquidation(_merged(DEFAULT_LIQUIDATION, data.get("liquidation", {}), f"{path}.liquidation"), f"{path}.liquidation")
@@ -239,15 +240,15 @@ def _parse_assets(data: Any, path: str) -> tuple[AssetConfig, ...]:
     assets = []
     for name, entry in entries.items():
         where = f"{path}.{name}"
-        decimals = _integer(entry, "decimals", where, low=0, high=36)
+        decimals = integer(entry, "decimals", where, minimum=0, maximum=36)
         symbol = entry.get("symbol", name)
         if not isinstance(symbol, str) or not 0 < len(symbol) <= 16:
             raise ConfigError(f"{where}.symbol: must be a string of 1 to 16 characters, got {symbol!r}")
         rate_limit = entry.get("rate_limit")
         if rate_limit is None:
             raise ConfigError(f"{where}.rate_limit: missing (a table with capacity and refill_per_second)")
-        _require_table(rate_limit, f"{where}.rate_limit")
-        _reject_unknown(rate_limit, ("capacity", "refill_per_second"), f"{where}.rate_limit")
+        table(rate_limit, f"{where}.rate_limit")
+        reject_unknown(rate_limit, ("capacity", "refill_per_second"), f"{where}.rate_limit")
         assets.append(
             AssetConfig(
                 name=name,
@@ -313,10 +314,10 @@ def _parse_liquidation(entry: Mapping[str, Any], where: str) -> LiquidationConfi
 
 
 def _parse_oracle(entry: Mapping[str, Any], where: str) -> OracleConfig:
-    reporters = _integer(entry, "reporters", where, low=1, high=MAX_REPORTERS)
-    quorum = _integer(entry, "quorum", where, low=1, high=reporters)
-    staleness = _integer(entry, "staleness", where, low=1)
-    liquidation_staleness = _integer(entry, "liquidation_staleness", where, low=1)
+    reporters = integer(entry, "reporters", where, minimum=1, maximum=MAX_REPORTERS)
+    quorum = integer(entry, "quorum", where, minimum=1, maximum=reporters)
+    staleness = integer(entry, "staleness", where, minimum=1)
+    liquidation_staleness = integer(entry, "liquidation_staleness", where, minimum=1)
     if liquidation_staleness < staleness:
         raise ConfigError(
             f"{where}.liquidation_staleness: must be at least staleness ({staleness}), got {liquidation_staleness}"
@@ -334,14 +335,14 @@ def _named_entries(
     data: Any, defaults: Mapping[str, Mapping[str, Any]], generic: Mapping[str, Any], keys: tuple[str, ...], path: str
 ) -> dict[str, dict[str, Any]]:
     """Defaults overlaid with ``data`` per name; ``enabled = false`` drops an entry."""
-    _require_table(data, path)
+    table(data, path)
     merged: dict[str, dict[str, Any]] = {}
     for name in [*defaults, *(n for n in data if n not in defaults)]:
         if not isinstance(name, str) or not name or len(name) > 16 or not name.replace("_", "").replace("-", "").isalnum():
             raise ConfigError(f"{path}: names must be 1 to 16 letters, digits, '-' or '_', got {name!r}")
         override = data.get(name, {})
-        _require_table(override, f"{path}.{name}")
-        _reject_unknown(override, keys, f"{path}.{name}")
+        table(override, f"{path}.{name}")
+        reject_unknown(override, keys, f"{path}.{name}")
         entry = {**generic, **defaults.get(name, {}), **override}
         enabled = entry.pop("enabled", True)
         if not isinstance(enabled, bool):
@@ -352,20 +353,9 @@ def _named_entries(
 
 
 def _merged(defaults: Mapping[str, Any], data: Any, path: str) -> dict[str, Any]:
-    _require_table(data, path)
-    _reject_unknown(data, tuple(defaults), path)
+    table(data, path)
+    reject_unknown(data, tuple(defaults), path)
     return {**defaults, **data}
-
-
-def _require_table(data: Any, path: str) -> None:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: must be a table, got {data!r}")
-
-
-def _reject_unknown(data: Mapping[str, Any], known: tuple[str, ...], path: str) -> None:
-    unknown = sorted(str(k) for k in data if k not in known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(known)}")
 
 
 def _present(entry: Mapping[str, Any], key: str, where: str) -> Any:
@@ -412,14 +402,3 @@ def _fraction(
 
 def _token_amount(entry: Mapping[str, Any], key: str, where: str, decimals: int, positive: bool = False) -> Decimal:
     return _number(entry, key, where, positive=positive, decimals=decimals)
-
-
-def _integer(entry: Mapping[str, Any], key: str, where: str, low: int | None = None, high: int | None = None) -> int:
-    raw = _present(entry, key, where)
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ConfigError(f"{where}.{key}: must be an integer, got {raw!r}")
-    if low is not None and raw < low:
-        raise ConfigError(f"{where}.{key}: must be at least {low}, got {raw}")
-    if high is not None and raw > high:
-        raise ConfigError(f"{where}.{key}: must be at most {high}, got {raw}")
-    return raw

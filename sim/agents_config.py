@@ -97,7 +97,7 @@ class KeeperConfig:
             scan_interval=number(data, "scan_interval", path, d.scan_interval, minimum=1),
             gas_cost_usd=number(data, "gas_cost_usd", path, d.gas_cost_usd, minimum=0),
             min_profit_usd=number(data, "min_profit_usd", path, d.min_profit_usd, minimum=0),
-            delay_tolerance=number(data, "delay_tolerance", path, d.delay_tolerance, minimum=0, exclusive_minimum=True),
+            delay_tolerance=number(data, "delay_tolerance", path, d.delay_tolerance, above=0),
             max_unsettled=integer(data, "max_unsettled", path, d.max_unsettled, minimum=1, maximum=10_000),
         )
 
@@ -142,7 +142,7 @@ class ReporterConfig:
                 kind=choice(entry, "kind", where, REPORTER_BEHAVIOURS),
                 start=number(entry, "start", where, 0.0, minimum=0),
                 end=number(entry, "end", where, float("inf"), minimum=0),
-                factor=number(entry, "factor", where, 1.0, minimum=0, exclusive_minimum=True),
+                factor=number(entry, "factor", where, 1.0, above=0),
             )
             if behaviour.end <= behaviour.start:
                 raise ConfigError(f"{join(where, 'end')}: must be after start ({behaviour.start:g})")

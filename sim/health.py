@@ -16,7 +16,7 @@ from typing import Any, Callable, Generator
 
 import simpy
 
-from protocol import WAD, MarginEngine, Oracle
+from protocol import MarginEngine, Oracle
 from protocol.engine import BucketHealth
 from protocol.events import ContractEvent
 

@@ -62,7 +62,7 @@ class PriceModel:
         model = choice(data, "model", path, MODELS, default="gbm")
         values: dict[str, Any] = {
             "model": model,
-            "initial": number(data, "initial", path, minimum=0, exclusive_minimum=True),
+            "initial": number(data, "initial", path, above=0),
             "drift": number(data, "drift", path, default=0.0, minimum=-10, maximum=10),
             "volatility": number(data, "volatility", path, default=0.5, minimum=0, maximum=20),
             "step": number(data, "step", path, default=10.0, minimum=1, maximum=86_400),
@@ -89,7 +89,7 @@ class PriceModel:
                         raise ConfigError(f"{join(path, key)}: not used with a named shape")
             else:
                 values["crash_drop"] = number(data, "crash_drop", path, minimum=0, maximum=0.99)
-                values["crash_duration"] = number(data, "crash_duration", path, minimum=0, exclusive_minimum=True)
+                values["crash_duration"] = number(data, "crash_duration", path, above=0)
                 values["recovery"] = number(data, "recovery", path, default=0.0, minimum=0, maximum=1)
                 values["recovery_duration"] = number(data, "recovery_duration", path, default=0.0, minimum=0)
                 if values["recovery"] > 0 and values["recovery_duration"] <= 0:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from bridge import BridgeConfig
-from chains.config import DEFAULT_WORLD, ChainConfig, validate_chain_set
+from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
 from chains.schema import integer, join, number, reject_unknown, string, table
 from protocol import ProtocolConfig
@@ -153,7 +153,7 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
     reject_unknown(agents, ("traders", "keepers", "reporters"), "agents")
     metrics = table(data.get("metrics", {}), "metrics")
     reject_unknown(metrics, ("sample_interval", "invariant_interval"), "metrics")
-    duration = number(data, "duration", "", minimum=0, exclusive_minimum=True)
+    duration = number(data, "duration", "", above=0)
     return Scenario(
         name=string(data, "name", "", default=Path(source).stem if source else "scenario"),
         description=string(data, "description", "", default=""),
@@ -181,20 +181,7 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
 
 def _chains(data: Mapping[str, Any]) -> tuple[ChainConfig, ...]:
     entries = data.get("chains")
-    if entries is None:
-        return DEFAULT_WORLD
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError("chains: must be a list of [[chains]] tables")
-    configs = []
-    for index, entry in enumerate(entries):
-        try:
-            configs.append(ChainConfig.from_dict(table(entry, join("chains", index))))
-        except ConfigError as exc:
-            raise ConfigError(f"{join('chains', index)}: {exc}") from None
-    try:
-        return validate_chain_set(configs)
-    except ConfigError as exc:
-        raise ConfigError(f"chains: {exc}") from None
+    return DEFAULT_WORLD if entries is None else parse_chain_tables(entries)
 
 
 def _vault_chains(data: Mapping[str, Any], names: list[str], perp_chain: str) -> tuple[str, ...]:
@@ -272,6 +259,6 @@ def _forgeries(
             at=number(entry, "at", path, minimum=0, maximum=duration),
             chain=chain,
             asset=asset,
-            amount=number(entry, "amount", path, minimum=0, exclusive_minimum=True),
+            amount=number(entry, "amount", path, above=0),
         ))
     return tuple(forgeries)

@@ -96,7 +96,8 @@ def test_instant_mode_mines_each_transaction_on_arrival_stamped_with_the_wall_cl
     receipts = [w3.eth.get_transaction_receipt(tx_hash) for tx_hash in hashes]  # no waiting: already mined
 
     numbers = [receipt["blockNumber"] for receipt in receipts]
-    assert numbers == list(range(numbers[0], numbers[0] + 3))
+    assert numbers == sorted(set(numbers))  # a block each (the chain's own timed block may fall in between)
+    assert all(len(w3.eth.get_block(number)["transactions"]) == 1 for number in numbers)
     stamps = [w3.eth.get_block(number)["timestamp"] for number in numbers]
     assert stamps == sorted(set(stamps))
     assert all(abs(stamp - time.time()) < 5 for stamp in stamps)  # not 12 s apart, one block time each

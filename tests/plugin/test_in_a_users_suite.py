@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 # imported here, once: pytester drops the modules an in-process run imports, and numpy cannot load twice
-import sim.plugin
-import sim.world_spec
 from chains.compiler import CACHE_ENV, default_cache_dir
 
 pytest_plugins = ["pytester"]

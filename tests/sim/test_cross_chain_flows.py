@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chains import confirm
-from protocol.units import to_wad
 from protocol.vault import RequestStatus
 
 USDC = 10**6
