@@ -16,7 +16,7 @@ from chains.errors import XmarginError
 EXIT_OK, EXIT_INVARIANT, EXIT_BAD_INPUT = 0, 1, 2
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the terminal width
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -176,6 +176,17 @@ def trace_command(run_dir: str, message_id: str | None, account: str | None) -> 
         console.print(account_table(account, run.account(account)))
     else:
         console.print(summary_table(run.summary))
+
+
+@main.command("compare")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
+@user_errors
+def compare_command(run_dirs: tuple[str, ...]) -> None:
+    """Show the summaries of several run directories side by side."""
+    from sim.inspect import RunDirectory
+    from sim.present import comparison_table
+
+    console.print(comparison_table([RunDirectory(path).summary for path in run_dirs]))
 
 
 @main.command("up")

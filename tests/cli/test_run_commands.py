@@ -98,3 +98,12 @@ def test_demo_ends_with_a_summary_that_has_liquidations(tmp_path):
     line = next(line for line in result.output.splitlines() if "liquidations" in line)
     assert int(line.split("│")[2].split()[0]) > 0
     assert "trace hash" in result.output
+
+
+def test_compare_puts_runs_side_by_side(run_dir, tmp_path):
+    out, summary = run_dir
+    result = CliRunner().invoke(main, ["compare", str(out), str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(f"demo (seed {summary['seed']})") == 2
+    missing = CliRunner().invoke(main, ["compare", str(out), str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "no such run directory" in missing.output

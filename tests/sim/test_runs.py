@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -25,6 +28,16 @@ def test_same_seed_same_trace_other_seed_other_trace(tiny_run, tmp_path):
     assert again.trace_hash == tiny_run.trace_hash
     assert (tmp_path / "again" / "trace.jsonl").read_bytes() == (tiny_run.run_dir / "trace.jsonl").read_bytes()
     assert other.trace_hash != tiny_run.trace_hash
+
+
+def test_another_process_with_another_hash_seed_writes_the_same_trace(tiny_run, tmp_path):
+    out = tmp_path / "elsewhere"
+    subprocess.run(
+        [sys.executable, "-m", "cli", "run", "demo", *(f"--set={o}" for o in TINY), "--out", str(out), "--json"],
+        env={**os.environ, "PYTHONHASHSEED": "12345"}, check=False, capture_output=True, text=True,
+    )
+    assert json.loads((out / "summary.json").read_text())["trace_hash"] == tiny_run.trace_hash
+    assert (out / "trace.jsonl").read_bytes() == (tiny_run.run_dir / "trace.jsonl").read_bytes()
 
 
 def test_a_run_directory_holds_summary_trace_messages_and_plot(tiny_run):
