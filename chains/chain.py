@@ -178,13 +178,6 @@ class Chain:
             gas_used=block.header.gas_used,
         )
 
-    def mine_empty_until(self, timestamp: int) -> list[MinedBlock]:
-        """Mine blocks at the chain's block time up to ``timestamp`` (the pending batch goes in the first)."""
-        blocks = []
-        while self.next_timestamp <= timestamp:
-            blocks.append(self.mine())
-        return blocks
-
     # -- time control --------------------------------------------------------
 
     def set_next_timestamp(self, timestamp: int) -> None:

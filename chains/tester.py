@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from eth_tester import EthereumTester
-from eth_tester.exceptions import SnapshotNotFound
 
 
 def _unwrapped(method: Any) -> Any:
@@ -53,10 +52,3 @@ class BatchingEthereumTester(EthereumTester):
             self.revert_to_snapshot(snapshot_id)
         finally:
             self._snapshots.pop(snapshot_id, None)
-
-    def has_snapshot(self, snapshot_id: int) -> bool:
-        return snapshot_id in self._snapshots
-
-    def ensure_snapshot(self, snapshot_id: int) -> None:
-        if snapshot_id not in self._snapshots:
-            raise SnapshotNotFound(f"No snapshot found for id: {snapshot_id}")

@@ -68,10 +68,7 @@ class Scenario:
     sample_interval: float = 300.0
     invariant_interval: float = 60.0
     source: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def with_seed(self, seed: int) -> "Scenario":
-        return parse_scenario({**self.raw, "seed": seed}, self.source)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # the tables as validated
 
 
 def builtin_scenarios() -> dict[str, Path]:
