@@ -119,28 +119,6 @@ def boolean(data: Mapping[str, Any], key: str, path: str, default: Any = MISSING
     return value
 
 
-def windows(data: Mapping[str, Any], key: str, path: str) -> tuple[tuple[float, float], ...]:
-    """A list of [start, end] time windows in seconds, each with start < end."""
-    where = join(path, key)
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: must be a list of [start, end] pairs, got {_describe(value)}")
-    result = []
-    for index, pair in enumerate(value):
-        item = join(where, index)
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in pair)
-        ):
-            raise ConfigError(f"{item}: must be [start, end] in seconds, got {_describe(pair)}")
-        start, end = float(pair[0]), float(pair[1])
-        if start < 0 or end <= start:
-            raise ConfigError(f"{item}: needs 0 <= start < end, got [{start:g}, {end:g}]")
-        result.append((start, end))
-    return tuple(result)
-
-
 def _describe(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
