@@ -1,6 +1,7 @@
 """The EVM runtime: one :class:`Chain` per network and a :class:`ChainSet` for all of them."""
 
-from chains.chain import Chain, DroppedTransaction, MinedBlock, ReorgReport
+from chains.blocks import Block, Log, MinedBlock, Receipt
+from chains.chain import Chain, DroppedTransaction, ReorgReport
 from chains.chain_set import ChainSet
 from chains.compiler import COUNTER_SOURCE, Artifact, compile_contract
 from chains.config import DEFAULT_WORLD, ChainConfig
@@ -9,6 +10,7 @@ from chains.errors import (
     ChainStateError,
     CompileError,
     ConfigError,
+    TransactionRejected,
     UnknownChainError,
     WrongChainIdError,
     XmarginError,
@@ -16,6 +18,7 @@ from chains.errors import (
 
 __all__ = [
     "Artifact",
+    "Block",
     "COUNTER_SOURCE",
     "Chain",
     "ChainConfig",
@@ -25,8 +28,11 @@ __all__ = [
     "ConfigError",
     "DEFAULT_WORLD",
     "DroppedTransaction",
+    "Log",
     "MinedBlock",
+    "Receipt",
     "ReorgReport",
+    "TransactionRejected",
     "TransactionReverted",
     "UnknownChainError",
     "WrongChainIdError",

@@ -6,6 +6,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from chains.chain import Chain
 from chains.config import DEFAULT_WORLD, ChainConfig, validate_chain_set
+from chains.engines import REFERENCE_ENGINE, check_engine
 from chains.errors import UnknownChainError
 
 
@@ -23,10 +24,12 @@ class ChainSet:
         seed: int = 0,
         auto_mine: bool = False,
         extra_alloc: Mapping[str, int] | None = None,
+        engine: str = REFERENCE_ENGINE,
     ) -> "ChainSet":
-        """Build every chain; configs are validated as a set before any chain is created."""
+        """Build every chain on ``engine``; configs are validated as a set before any chain is created."""
+        check_engine(engine)
         parsed = validate_chain_set(c if isinstance(c, ChainConfig) else ChainConfig.from_dict(c) for c in configs)
-        return cls(Chain(cfg, seed=seed, auto_mine=auto_mine, extra_alloc=extra_alloc) for cfg in parsed)
+        return cls(Chain(cfg, seed=seed, auto_mine=auto_mine, extra_alloc=extra_alloc, engine=engine) for cfg in parsed)
 
     def __getitem__(self, name: str) -> Chain:
         try:

@@ -10,6 +10,9 @@ from chains.errors import ConfigError
 DEFAULT_GENESIS_TIMESTAMP = 1_700_000_000
 DEFAULT_ACCOUNTS = 10
 DEFAULT_BALANCE_ETH = 10_000
+DEFAULT_BLOCK_GAS_LIMIT = 30_000_000
+DEFAULT_MEMPOOL_LIFETIME = 3 * 3600  # seconds a transaction may wait in the pool (geth's default)
+MIN_BLOCK_GAS_LIMIT = 21_000  # one plain transfer
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class ChainConfig:
     accounts: int = DEFAULT_ACCOUNTS
     balance_eth: int = DEFAULT_BALANCE_ETH
     genesis_timestamp: int = DEFAULT_GENESIS_TIMESTAMP
+    block_gas_limit: int = DEFAULT_BLOCK_GAS_LIMIT
+    mempool_lifetime: int = DEFAULT_MEMPOOL_LIFETIME
 
     def __post_init__(self) -> None:
         where = f"chain {self.name!r}"
@@ -46,6 +51,15 @@ class ChainConfig:
         _require_int(self.genesis_timestamp, f"{where}: genesis_timestamp")
         if self.genesis_timestamp < 0:
             raise ConfigError(f"{where}: genesis_timestamp cannot be negative")
+        _require_int(self.block_gas_limit, f"{where}: block_gas_limit")
+        if not MIN_BLOCK_GAS_LIMIT <= self.block_gas_limit < 2**63:
+            raise ConfigError(
+                f"{where}: block_gas_limit must hold at least one transaction's intrinsic gas "
+                f"({MIN_BLOCK_GAS_LIMIT}), got {self.block_gas_limit}"
+            )
+        _require_int(self.mempool_lifetime, f"{where}: mempool_lifetime (seconds)")
+        if self.mempool_lifetime <= 0:
+            raise ConfigError(f"{where}: mempool_lifetime must be positive, got {self.mempool_lifetime}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ChainConfig":

@@ -23,3 +23,7 @@ class CompileError(XmarginError):
 
 class ChainStateError(XmarginError):
     """A request the chain cannot honour in its current state (a timestamp in the past, an unknown snapshot)."""
+
+
+class TransactionRejected(XmarginError):
+    """A transaction the chain refuses at submission (geth's wording leads: "nonce too low: ...")."""

@@ -12,7 +12,8 @@ from typing import Any, Callable, Generator
 
 import simpy
 
-from chains.chain import Chain, MinedBlock
+from chains.blocks import MinedBlock
+from chains.chain import Chain
 
 BlockListener = Callable[[Chain, MinedBlock], None]
 

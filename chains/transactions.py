@@ -1,10 +1,9 @@
-"""Deploying compiled contracts and sending transactions that must succeed."""
+"""Deploying compiled contracts and sending transactions that must succeed (through web3, for users)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from eth.exceptions import Revert
 from eth_abi import decode as abi_decode
 from hexbytes import HexBytes
 from web3.contract import Contract
@@ -13,11 +12,12 @@ from web3.types import TxReceipt
 
 from chains.chain import Chain
 from chains.compiler import Artifact
-from chains.errors import XmarginError
+from chains.errors import ChainStateError, XmarginError
 
 DEFAULT_GAS = 8_000_000
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 REVERT_PREFIX = "execution reverted:"
+MAX_CONFIRM_BLOCKS = 64  # a transaction still pending after this many blocks will not be mined by waiting
 
 
 class TransactionReverted(XmarginError):
@@ -39,7 +39,7 @@ def decode_revert_data(data: bytes) -> str:
 
 
 def clean_revert_reason(error: Exception | str) -> str:
-    """The contract's own reason from a failed call's exception (web3's or eth-tester's), prefix removed."""
+    """The contract's own reason from a failed call's exception (web3's), prefix removed."""
     if isinstance(error, str):
         text = error
     else:
@@ -49,20 +49,26 @@ def clean_revert_reason(error: Exception | str) -> str:
     return text or "reverted without a reason"
 
 
-def revert_reason(chain: Chain, tx_hash: HexBytes) -> str:
-    """Why a mined transaction failed, from re-executing it on exactly the state it ran on."""
-    computation = chain.backend.replay_transaction(bytes(HexBytes(tx_hash)))
-    if not computation.is_error:
-        return "(succeeded when replayed)"
-    if isinstance(computation.error, Revert):
-        return decode_revert_data(computation.output)
-    return f"{type(computation.error).__name__}: {computation.error}" if str(computation.error) else type(computation.error).__name__
+def revert_reason(chain: Chain, tx_hash: bytes) -> str:
+    """Why a mined transaction failed: its revert reason, or why execution stopped."""
+    receipt = chain.receipt(HexBytes(tx_hash))
+    if receipt is None:
+        raise ChainStateError(f"{chain.name}: transaction {HexBytes(tx_hash).to_0x_hex()} is not mined")
+    if receipt.status == 1:
+        return "(succeeded)"
+    if receipt.error == "reverted":
+        return decode_revert_data(receipt.output)
+    return receipt.error or "failed"
 
 
 def confirm(chain: Chain, tx_hash: HexBytes) -> TxReceipt:
-    """The receipt of ``tx_hash``, mining the pending block first if it is still in it; raises if it reverted."""
-    if HexBytes(tx_hash) in chain.pending_transactions():
+    """The receipt of ``tx_hash``, mining blocks while it is pending; raises if it reverted."""
+    for _ in range(MAX_CONFIRM_BLOCKS):
+        if HexBytes(tx_hash) not in chain.pool:
+            break
         chain.mine()
+    if chain.receipt(HexBytes(tx_hash)) is None:
+        raise ChainStateError(f"{chain.name}: transaction {HexBytes(tx_hash).to_0x_hex()} was not mined")
     receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
     if receipt["status"] != 1:
         raise TransactionReverted(chain.name, HexBytes(tx_hash), revert_reason(chain, HexBytes(tx_hash)))

@@ -7,9 +7,8 @@ and ``pending`` the block being filled (what the next ``mine`` seals).
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from eth.exceptions import HeaderNotFound
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
 
 from chains.chain import Chain
 from chains.rpc.errors import SERVER_ERROR, RpcError, invalid_params
@@ -59,14 +58,19 @@ def _eip1898(chain: Chain, value: dict[str, Any], what: str) -> BlockRef:
     raise invalid_params(f"{what} object needs blockHash or blockNumber")
 
 
+@contextmanager
+def state_of(chain: Chain, block: BlockRef) -> Iterator[int | None]:
+    """Read inside this for a block parameter: yields the block to read at (None: the head, or pending)."""
+    if block == PENDING:
+        with chain.pending_state():
+            yield None
+    else:
+        yield block
+
+
 def canonical_number_of_hash(chain: Chain, block_hash: bytes) -> int:
     """The number of a block on the canonical chain (a block reorganised away is unknown)."""
-    chaindb = chain.backend.chain.chaindb
-    try:
-        header = chaindb.get_block_header_by_hash(block_hash)
-        canonical = chaindb.get_canonical_block_hash(header.block_number)
-    except HeaderNotFound:
-        canonical = None
-    if canonical != block_hash or header.block_number > chain.head_number:
+    block = chain.block_by_hash(block_hash)
+    if block is None:
         raise RpcError(SERVER_ERROR, f"header not found: no canonical block with hash 0x{block_hash.hex()}")
-    return header.block_number
+    return block.number

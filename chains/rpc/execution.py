@@ -1,25 +1,20 @@
-"""``eth_call`` and ``eth_estimateGas``, executed on py-evm as geth executes them.
+"""``eth_call`` and ``eth_estimateGas``: run on the requested block's state, as geth runs them.
 
-eth-tester's own ``call`` turns a revert into a message and drops the revert data, and
-charges the caller for gas (so an address without ether cannot even read a view).
-Tools need the data (to decode custom errors) and call from any address, so these two
-run the message directly: on the state of the requested block (for ``pending``, the
-chain's live pending state), with the base fee and the gas price set to zero for the
-execution, as geth does for a call without fees (``GASPRICE`` still reads the caller's).
+Calls come from any address without charging it (the base fee and the gas price are
+zero for the execution, as geth does for a call without fees); a revert is answered
+with code 3 and the revert data, so tools can decode custom errors. ``pending`` is the
+head's state: the pool executes only when a block is built.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from eth.abc import BlockHeaderAPI, ComputationAPI, VirtualMachineAPI
-from eth.exceptions import Revert, VMError
-from eth.vm.spoof import SpoofTransaction
 from eth_abi import decode as abi_decode
 
 from chains.chain import Chain
+from chains.engines.base import CallResult
 from chains.rpc.blocks import PENDING, BlockRef, resolve_block
 from chains.rpc.errors import EXECUTION_REVERTED, SERVER_ERROR, RpcError, invalid_params
 from chains.rpc.params import parse_address, parse_data, parse_fixed_data, parse_object, parse_quantity, positional
@@ -103,59 +98,6 @@ def _parse_access_list(value: Any, what: str) -> tuple[tuple[bytes, tuple[int, .
 # -- execution ---------------------------------------------------------------
 
 
-def _header_of(chain: Chain, block: BlockRef) -> BlockHeaderAPI:
-    evm = chain.backend.chain
-    return evm.header if block == PENDING else evm.get_canonical_block_header_by_number(block)
-
-
-@contextmanager
-def _costless(chain: Chain, block: BlockRef) -> Iterator[tuple[VirtualMachineAPI, BlockHeaderAPI]]:
-    """A VM on the state of ``block`` whose execution context charges no base fee; its state is rolled back.
-
-    For the pending block this is the chain's live pending VM (its state holds the
-    transactions not yet mined), so the context is swapped only for the duration.
-    """
-    header = _header_of(chain, block)
-    vm = chain.backend.chain.get_vm(at_header=header)
-    state = vm.state
-    original = state.execution_context
-    state.execution_context = vm.create_execution_context(
-        header.copy(base_fee_per_gas=0), original.prev_hashes, vm.chain_context
-    )
-    snapshot = state.snapshot()
-    try:
-        yield vm, header
-    finally:
-        state.revert(snapshot)
-        state.execution_context = original
-
-
-def _gas_price(request: CallRequest, base_fee: int) -> int:
-    """What ``GASPRICE`` reads: the price given, or the effective price of the EIP-1559 fees given, else 0."""
-    if request.gas_price is not None:
-        return request.gas_price
-    if request.max_fee_per_gas is None and request.max_priority_fee_per_gas is None:
-        return 0
-    tip = request.max_priority_fee_per_gas or 0
-    cap = base_fee + tip if request.max_fee_per_gas is None else request.max_fee_per_gas
-    return min(cap, base_fee + tip)
-
-
-def _message(chain: Chain, vm: VirtualMachineAPI, request: CallRequest, gas: int, base_fee: int) -> SpoofTransaction:
-    builder = vm.get_transaction_builder()
-    fields = dict(
-        nonce=vm.state.get_nonce(request.sender), gas_price=_gas_price(request, base_fee), gas=gas, to=request.to,
-        value=request.value, data=request.data,
-    )
-    if request.access_list is None:
-        unsigned = builder.create_unsigned_transaction(**fields)
-    else:
-        unsigned = builder.new_unsigned_access_list_transaction(
-            chain_id=chain.chain_id, access_list=request.access_list, **fields
-        )
-    return SpoofTransaction(unsigned, from_=request.sender)
-
-
 def revert_error(data: bytes) -> RpcError:
     """Code 3 with the revert data, and the reason in the message when it is an ``Error(string)``."""
     message = "execution reverted"
@@ -167,35 +109,34 @@ def revert_error(data: bytes) -> RpcError:
     return RpcError(EXECUTION_REVERTED, message, data="0x" + data.hex())
 
 
-def _failure(error: VMError, output: bytes) -> RpcError:
-    if isinstance(error, Revert):
-        return revert_error(output)
-    return RpcError(SERVER_ERROR, f"execution failed: {error}")
+def _failure(result: CallResult) -> RpcError:
+    if result.error == "reverted":
+        return revert_error(result.output)
+    return RpcError(SERVER_ERROR, f"execution failed: {result.error}")
+
+
+def _message(request: CallRequest) -> dict[str, Any]:
+    return dict(to=None if request.to == b"" else request.to, data=request.data, sender=request.sender,
+                value=request.value, gas=request.gas)
 
 
 def execute_call(chain: Chain, request: CallRequest, block: BlockRef) -> bytes:
-    with _costless(chain, block) as (vm, header):
-        gas = header.gas_limit if request.gas is None else min(request.gas, header.gas_limit)
-        message = _message(chain, vm, request, gas, header.base_fee_per_gas)
-        computation: ComputationAPI = vm.state.costless_execute_transaction(message)
-    if computation.is_error:
-        raise _failure(computation.error, computation.output)
-    return computation.output
+    gas_price = request.gas_price if request.gas_price is not None else request.max_fee_per_gas or 0
+    result = chain.call(gas_price=gas_price, block=block, **_message(request))
+    if not result.success:
+        raise _failure(result)
+    return result.output
 
 
 def estimate_gas(chain: Chain, request: CallRequest, block: BlockRef) -> int:
-    """The least gas (within py-evm's tolerance) with which the transaction does not fail."""
-    with _costless(chain, block) as (vm, header):
-        cap = header.gas_limit if request.gas is None else min(request.gas, header.gas_limit)
-        message = _message(chain, vm, request, cap, header.base_fee_per_gas)
-        try:
-            return chain.backend.chain.gas_estimator(vm.state, SpoofTransaction(message, gas_price=0))
-        except Revert as error:
-            raise revert_error(error.args[0] if error.args and isinstance(error.args[0], bytes) else b"") from None
-        except VMError as error:
-            raise RpcError(
-                SERVER_ERROR, f"gas required exceeds allowance ({cap}) or always failing transaction: {error}"
-            ) from None
+    """The least gas limit with which the transaction does not fail."""
+    result = chain.estimate_gas(block=block, **_message(request))
+    if not result.success:
+        if result.error == "reverted":
+            raise revert_error(result.output)
+        cap = request.gas or chain.config.block_gas_limit
+        raise RpcError(SERVER_ERROR, f"gas required exceeds allowance ({cap}) or always failing transaction: {result.error}")
+    return result.gas_used
 
 
 # -- the methods ---------------------------------------------------------------

@@ -1,10 +1,8 @@
-"""Fee suggestions and ``eth_feeHistory``, computed from the chain's own blocks.
+"""Fee suggestions and ``eth_feeHistory``, computed from the chain's own blocks the way geth does.
 
-eth-tester answers a fixed gas price and a fee history whose ``oldestBlock`` is always
-1; wallets and libraries build their fee fields from these, so they are computed here
-the way geth does: the suggested tip is 1 gwei, the gas price is the pending block's
-base fee plus that tip, and reward percentiles are weighted by the gas each
-transaction used.
+Wallets and libraries build their fee fields from these: the suggested tip is 1 gwei,
+the gas price is the next block's base fee plus that tip, and reward percentiles are
+weighted by the gas each transaction used.
 """
 
 from __future__ import annotations
@@ -15,13 +13,14 @@ from chains.chain import Chain
 from chains.rpc.blocks import PENDING, resolve_block
 from chains.rpc.errors import invalid_params
 from chains.rpc.params import parse_quantity, positional
+from chains.txpool import effective_tip
 
 DEFAULT_PRIORITY_FEE = 10**9
 MAX_FEE_HISTORY_BLOCKS = 1024
 
 
 def pending_base_fee(chain: Chain) -> int:
-    return chain.backend.chain.header.base_fee_per_gas
+    return chain.next_base_fee
 
 
 def eth_gas_price(chain: Chain, params: list[Any]) -> int:
@@ -46,18 +45,11 @@ def _percentiles(value: Any) -> list[float]:
 
 def _block_rewards(chain: Chain, number: int, base_fee: int, percentiles: list[float]) -> list[int]:
     """Effective tips at each percentile of the gas used in block ``number`` (geth's weighting)."""
-    evm = chain.backend.chain
-    block = evm.get_canonical_block_by_number(number)
-    if not block.transactions:
+    block = chain.block(number)
+    if not block.signed:
         return [0] * len(percentiles)
-    receipts = block.get_receipts(evm.chaindb)
-    used, previous = [], 0
-    for receipt in receipts:
-        used.append(receipt.gas_used - previous)
-        previous = receipt.gas_used
     tips = sorted(
-        (min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee), gas)
-        for tx, gas in zip(block.transactions, used, strict=True)
+        (effective_tip(tx, base_fee), receipt.gas_used) for tx, receipt in zip(block.signed, block.receipts, strict=True)
     )
     total = block.header.gas_used
     rewards, index, cumulative = [], 0, tips[0][1]
@@ -79,12 +71,11 @@ def eth_fee_history(chain: Chain, params: list[Any]) -> dict[str, Any]:
     newest = chain.head_number if newest == PENDING else newest
     percentiles = _percentiles(percentiles_param)
     oldest = max(0, newest - count + 1)
-    evm = chain.backend.chain
-    headers = [evm.get_canonical_block_header_by_number(n) for n in range(oldest, newest + 1)]
+    headers = [chain.block_header(n) for n in range(oldest, newest + 1)]
     if newest == chain.head_number:
         after_newest = pending_base_fee(chain)
     else:
-        after_newest = evm.get_canonical_block_header_by_number(newest + 1).base_fee_per_gas
+        after_newest = chain.block_header(newest + 1).base_fee_per_gas
     history: dict[str, Any] = {
         "oldestBlock": oldest,
         "baseFeePerGas": [h.base_fee_per_gas for h in headers] + [after_newest],

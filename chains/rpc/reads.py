@@ -1,8 +1,8 @@
-"""Reads of accounts, blocks, transactions and receipts, answered by the chain's eth-tester.
+"""Reads of accounts, blocks, transactions and receipts.
 
 Each method checks its parameters, resolves block tags against this chain (``safe`` and
-``finalized`` honour its finality depth), then runs through :func:`delegate` and is
-put in node shape.
+``finalized`` honour its finality depth; ``pending`` is the head's state, with the pool's
+nonces), reads the chain, and puts the answer in node shape.
 """
 
 from __future__ import annotations
@@ -10,32 +10,39 @@ from __future__ import annotations
 import importlib.metadata
 from typing import Any
 
+from eth_utils import keccak, to_checksum_address
+
 from chains.chain import Chain
-from chains.rpc.blocks import PENDING, block_number_of, resolve_block
-from chains.rpc.delegate import delegate
-from chains.rpc.params import checksum, parse_bool, parse_data, parse_fixed_data, parse_quantity, positional
-from chains.rpc.shapes import shape_block, shape_receipt, shape_transaction
+from chains.rpc.blocks import PENDING, BlockRef, block_number_of, canonical_number_of_hash, resolve_block, state_of
+from chains.rpc.params import parse_address, parse_bool, parse_data, parse_fixed_data, parse_quantity, positional
+from chains.rpc.shapes import shape_block, shape_pending_block, shape_receipt, shape_transaction
 
 
-def _hash(value: Any, what: str) -> str:
-    return "0x" + parse_fixed_data(value, 32, what).hex()
+def eth_get_balance(chain: Chain, params: list[Any]) -> int:
+    address, block = positional(params, "eth_getBalance", 1, 1)
+    with state_of(chain, resolve_block(chain, block)) as number:
+        return chain.balance(parse_address(address, "address"), number)
 
 
-def _state_read(method: str) -> Any:
-    """A method taking an address and a block (``latest`` if left out)."""
-
-    def read(chain: Chain, params: list[Any]) -> Any:
-        address, block = positional(params, method, 1, 1)
-        return delegate(chain, method, [checksum(address, "address"), resolve_block(chain, block)])
-
-    read.__name__ = method
-    return read
+def eth_get_code(chain: Chain, params: list[Any]) -> bytes:
+    address, block = positional(params, "eth_getCode", 1, 1)
+    with state_of(chain, resolve_block(chain, block)) as number:
+        return chain.code(parse_address(address, "address"), number)
 
 
-def eth_get_storage_at(chain: Chain, params: list[Any]) -> Any:
+def eth_get_transaction_count(chain: Chain, params: list[Any]) -> int:
+    address, block = positional(params, "eth_getTransactionCount", 1, 1)
+    sender = parse_address(address, "address")
+    number = resolve_block(chain, block)
+    return chain.pending_nonce(sender) if number == PENDING else chain.nonce(sender, number)
+
+
+def eth_get_storage_at(chain: Chain, params: list[Any]) -> bytes:
     address, slot, block = positional(params, "eth_getStorageAt", 2, 1)
-    position = hex(parse_quantity(slot, "storage slot"))
-    return delegate(chain, "eth_getStorageAt", [checksum(address, "address"), position, resolve_block(chain, block)])
+    position = parse_quantity(slot, "storage slot")
+    with state_of(chain, resolve_block(chain, block)) as number:
+        value = chain.storage(parse_address(address, "address"), position, number)
+    return value.to_bytes(32, "big")
 
 
 def eth_block_number(chain: Chain, params: list[Any]) -> int:
@@ -55,7 +62,12 @@ def net_version(chain: Chain, params: list[Any]) -> str:
 
 def web3_client_version(chain: Chain, params: list[Any]) -> str:
     positional(params, "web3_clientVersion", 0)
-    return f"xmargin/v{importlib.metadata.version('xmargin')}/{chain.name}/py-evm"
+    return f"xmargin/v{importlib.metadata.version('xmargin')}/{chain.name}/{chain.engine_name}"
+
+
+def eth_accounts(chain: Chain, params: list[Any]) -> list[str]:
+    positional(params, "eth_accounts", 0)
+    return [to_checksum_address(address) for address in chain.keys]
 
 
 def _static(method: str, value: Any) -> Any:
@@ -66,74 +78,93 @@ def _static(method: str, value: Any) -> Any:
     return answer
 
 
-def _simple(method: str) -> Any:
-    def read(chain: Chain, params: list[Any]) -> Any:
-        positional(params, method, 0)
-        return delegate(chain, method, [])
+def _block_or_none(chain: Chain, value: Any) -> BlockRef | None:
+    number = block_number_of(chain, value)
+    if number != PENDING and number > chain.head_number:
+        return None
+    return number
 
-    return read
+
+def _pending_transactions(chain: Chain) -> list[Any]:
+    return [pooled.transaction for pooled in chain.pool.all()]
 
 
 def eth_get_block_by_number(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     block, full = positional(params, "eth_getBlockByNumber", 1, 1)
-    number = block_number_of(chain, block)
-    if number != PENDING and number > chain.head_number:
-        return None
+    number = _block_or_none(chain, block)
     full_transactions = parse_bool(full, "full transactions flag") if full is not None else False
-    return shape_block(delegate(chain, "eth_getBlockByNumber", [number, full_transactions]), pending=number == PENDING)
+    if number is None:
+        return None
+    if number == PENDING:
+        return shape_pending_block(
+            chain.head, chain.head_number + 1, chain.next_timestamp, chain.next_base_fee, chain.config.block_gas_limit,
+            _pending_transactions(chain), full_transactions,
+        )
+    return shape_block(chain.block(number), full_transactions)
 
 
 def eth_get_block_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     block_hash, full = positional(params, "eth_getBlockByHash", 1, 1)
     full_transactions = parse_bool(full, "full transactions flag") if full is not None else False
-    return shape_block(delegate(chain, "eth_getBlockByHash", [_hash(block_hash, "block hash"), full_transactions]))
+    found = chain.block_by_hash(parse_fixed_data(block_hash, 32, "block hash"))
+    return None if found is None else shape_block(found, full_transactions)
 
 
 def eth_get_block_transaction_count_by_number(chain: Chain, params: list[Any]) -> int | None:
     (block,) = positional(params, "eth_getBlockTransactionCountByNumber", 1)
-    number = block_number_of(chain, block)
-    if number != PENDING and number > chain.head_number:
+    number = _block_or_none(chain, block)
+    if number is None:
         return None
-    return delegate(chain, "eth_getBlockTransactionCountByNumber", [number])
+    return len(chain.pool) if number == PENDING else len(chain.block(number).signed)
 
 
 def eth_get_block_transaction_count_by_hash(chain: Chain, params: list[Any]) -> int | None:
     (block_hash,) = positional(params, "eth_getBlockTransactionCountByHash", 1)
-    return delegate(chain, "eth_getBlockTransactionCountByHash", [_hash(block_hash, "block hash")])
+    found = chain.block_by_hash(parse_fixed_data(block_hash, 32, "block hash"))
+    return None if found is None else len(found.signed)
 
 
 def eth_get_transaction_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     (tx_hash,) = positional(params, "eth_getTransactionByHash", 1)
-    found = delegate(chain, "eth_getTransactionByHash", [_hash(tx_hash, "transaction hash")])
-    return None if found is None else shape_transaction(found)
+    found = chain.transaction(parse_fixed_data(tx_hash, 32, "transaction hash"))
+    if found is None:
+        return None
+    transaction, number, index = found
+    return shape_transaction(transaction, None if number is None else chain.block_header(number), index)
+
+
+def _by_index(chain: Chain, number: int | None, index: Any) -> dict[str, Any] | None:
+    position = parse_quantity(index, "transaction index")
+    if number is None:
+        return None
+    if number == PENDING:
+        pending = _pending_transactions(chain)
+        return shape_transaction(pending[position]) if position < len(pending) else None
+    block = chain.block(number)
+    return shape_transaction(block.signed[position], block.header, position) if position < len(block.signed) else None
 
 
 def eth_get_transaction_by_block_number_and_index(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     block, index = positional(params, "eth_getTransactionByBlockNumberAndIndex", 2)
-    number = block_number_of(chain, block)
-    if number != PENDING and number > chain.head_number:
-        return None
-    position = parse_quantity(index, "transaction index")
-    found = delegate(chain, "eth_getTransactionByBlockNumberAndIndex", [number, position])
-    return None if found is None else shape_transaction(found)
+    return _by_index(chain, _block_or_none(chain, block), index)
 
 
 def eth_get_transaction_by_block_hash_and_index(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     block_hash, index = positional(params, "eth_getTransactionByBlockHashAndIndex", 2)
-    position = parse_quantity(index, "transaction index")
-    found = delegate(chain, "eth_getTransactionByBlockHashAndIndex", [_hash(block_hash, "block hash"), position])
-    return None if found is None else shape_transaction(found)
+    found = chain.block_by_hash(parse_fixed_data(block_hash, 32, "block hash"))
+    return _by_index(chain, None if found is None else canonical_number_of_hash(chain, found.header.hash), index)
 
 
 def eth_get_transaction_receipt(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     """``null`` until the transaction is in a mined block, as on a real node."""
     (tx_hash,) = positional(params, "eth_getTransactionReceipt", 1)
-    return shape_receipt(delegate(chain, "eth_getTransactionReceipt", [_hash(tx_hash, "transaction hash")]))
+    receipt = chain.receipt(parse_fixed_data(tx_hash, 32, "transaction hash"))
+    return None if receipt is None else shape_receipt(receipt)
 
 
-def web3_sha3(chain: Chain, params: list[Any]) -> str:
+def web3_sha3(chain: Chain, params: list[Any]) -> bytes:
     (data,) = positional(params, "web3_sha3", 1)
-    return delegate(chain, "web3_sha3", ["0x" + parse_data(data, "data").hex()])
+    return keccak(parse_data(data, "data"))
 
 
 METHODS = {
@@ -144,11 +175,11 @@ METHODS = {
     "net_peerCount": _static("net_peerCount", 0),
     "eth_chainId": eth_chain_id,
     "eth_syncing": _static("eth_syncing", False),
-    "eth_accounts": _simple("eth_accounts"),
+    "eth_accounts": eth_accounts,
     "eth_blockNumber": eth_block_number,
-    "eth_getBalance": _state_read("eth_getBalance"),
-    "eth_getCode": _state_read("eth_getCode"),
-    "eth_getTransactionCount": _state_read("eth_getTransactionCount"),
+    "eth_getBalance": eth_get_balance,
+    "eth_getCode": eth_get_code,
+    "eth_getTransactionCount": eth_get_transaction_count,
     "eth_getStorageAt": eth_get_storage_at,
     "eth_getBlockByNumber": eth_get_block_by_number,
     "eth_getBlockByHash": eth_get_block_by_hash,

@@ -1,8 +1,8 @@
 """``eth_sendRawTransaction`` and ``eth_sendTransaction`` (signed here for the chain's funded accounts).
 
-Both go through the chain's eth-tester, so the chain's own rules hold: a transaction
-signed for another chain id is refused, and it is mined at once or waits in the
-pending block according to the chain's mining mode. A refused transaction changes
+Both go through :meth:`chains.Chain.submit`, so the chain's own rules hold: a
+transaction signed for another chain id is refused, and it is mined at once or waits
+in the pool according to the chain's mining mode. A refused transaction changes
 nothing and is answered with -32000.
 """
 
@@ -12,46 +12,49 @@ from typing import Any
 
 from chains.chain import Chain
 from chains.rpc.blocks import PENDING
-from chains.rpc.delegate import delegate
 from chains.rpc.errors import SERVER_ERROR, RpcError, invalid_params
-from chains.rpc.execution import TRANSACTION_KEYS, estimate_gas, parse_call_request
+from chains.rpc.execution import estimate_gas, parse_call_request
 from chains.rpc.fees import DEFAULT_PRIORITY_FEE, pending_base_fee
-from chains.rpc.params import checksum, parse_data, parse_object, positional
+from chains.rpc.params import parse_data, parse_object, parse_quantity, positional
+from chains.signing import transaction_from_fields
 
 
-def eth_send_raw_transaction(chain: Chain, params: list[Any]) -> str:
+def eth_send_raw_transaction(chain: Chain, params: list[Any]) -> bytes:
     (raw,) = positional(params, "eth_sendRawTransaction", 1)
-    encoded = parse_data(raw, "signed transaction")
-    try:
-        chain.backend.chain.get_vm().get_transaction_builder().decode(encoded)
-    except Exception as exc:  # noqa: BLE001 - whatever py-evm's decoder trips on, it is the client's bytes
-        raise invalid_params(f"not a signed transaction: {type(exc).__name__}: {exc}") from None
-    return delegate(chain, "eth_sendRawTransaction", ["0x" + encoded.hex()])
+    return bytes(chain.send_raw_transaction(parse_data(raw, "signed transaction")))
 
 
-def eth_send_transaction(chain: Chain, params: list[Any]) -> str:
-    """Sign with the sender's key (one of ``eth_accounts``); gas and fees are filled in when missing."""
+def eth_send_transaction(chain: Chain, params: list[Any]) -> bytes:
+    """Sign with the sender's key (one of ``eth_accounts``); nonce, gas and fees are filled in when missing."""
     (transaction,) = positional(params, "eth_sendTransaction", 1)
-    obj = dict(parse_object(transaction, "transaction"))
+    obj = parse_object(transaction, "transaction")
     request = parse_call_request(obj)  # checks every field before anything is filled in
     if obj.get("from") is None:
         raise invalid_params("transaction.from is required: the account to sign with")
-    sender = checksum(obj["from"], "transaction.from")
-    if sender.lower() not in {account.lower() for account in delegate(chain, "eth_accounts", [])}:
-        raise RpcError(SERVER_ERROR, f"unknown account {sender}: this endpoint signs only for the accounts of eth_accounts")
-    obj.pop("input", None)
-    obj["data"] = "0x" + request.data.hex()
-    obj["from"] = sender
-    if obj.get("gas") is None:
-        obj["gas"] = hex(estimate_gas(chain, request, PENDING))
-    if all(obj.get(k) is None for k in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas")):
-        if request.type in (0, 1):  # legacy and access-list transactions pay one gas price
-            obj["gasPrice"] = hex(pending_base_fee(chain) + DEFAULT_PRIORITY_FEE)
-        else:
-            obj["maxPriorityFeePerGas"] = hex(DEFAULT_PRIORITY_FEE)
-            obj["maxFeePerGas"] = hex(2 * pending_base_fee(chain) + DEFAULT_PRIORITY_FEE)
-    known = {key: obj[key] for key in TRANSACTION_KEYS if obj.get(key) is not None}
-    return delegate(chain, "eth_sendTransaction", [known])
+    key = chain.keys.get(request.sender)
+    if key is None:
+        raise RpcError(SERVER_ERROR, f"unknown account {obj['from']}: this endpoint signs only for the accounts of eth_accounts")
+    legacy = request.type in (0, 1) or (request.type is None and request.gas_price is not None)
+    fields: dict[str, Any] = {
+        "type": request.type if request.type is not None else 0 if legacy else 2,
+        "nonce": chain.pending_nonce(request.sender) if obj.get("nonce") is None else parse_quantity(obj["nonce"], "transaction.nonce"),
+        "gas": estimate_gas(chain, request, PENDING) if request.gas is None else request.gas,
+        "to": request.to,
+        "value": request.value,
+        "data": request.data,
+        "access_list": request.access_list,
+        "gas_price": request.gas_price,
+        "max_fee_per_gas": request.max_fee_per_gas,
+        "max_priority_fee_per_gas": request.max_priority_fee_per_gas,
+    }
+    if legacy and fields["gas_price"] is None:
+        fields["gas_price"] = pending_base_fee(chain) + DEFAULT_PRIORITY_FEE
+    if not legacy:
+        if fields["max_priority_fee_per_gas"] is None:
+            fields["max_priority_fee_per_gas"] = DEFAULT_PRIORITY_FEE
+        if fields["max_fee_per_gas"] is None:
+            fields["max_fee_per_gas"] = 2 * pending_base_fee(chain) + fields["max_priority_fee_per_gas"]
+    return bytes(chain.submit(transaction_from_fields(fields, key, chain.chain_id)))
 
 
 METHODS = {

@@ -1,26 +1,18 @@
-"""eth-tester's results in the shape Ethereum nodes give them over JSON-RPC.
+"""Blocks, transactions, receipts and logs in the shape Ethereum nodes give them over JSON-RPC (geth's).
 
-web3's eth-tester middleware renames the keys of top-level results; this finishes the
-job the way geth answers: transactions inside full blocks, ``yParity``, 256-byte
-``logsBloom`` data, ``removed`` on logs, a receipt's bloom, ``null`` for the ``to`` of a
-contract creation. :func:`to_wire` then writes every integer as a hex quantity.
+Each function returns plain Python values (integers, bytes, checksummed addresses);
+:func:`to_wire` then writes every integer as a hex quantity and bytes as ``0x`` data.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from eth_bloom import BloomFilter
-from web3.providers.eth_tester.middleware import (
-    block_result_formatter,
-    block_result_remapper,
-    log_result_remapper,
-    receipt_result_remapper,
-    transaction_result_formatter,
-    transaction_result_remapper,
-)
+from eth_utils import to_checksum_address
+from rlp.codec import encode_raw
 
-BLOOM_BYTES = 256
+from chains.blocks import Block, BlockHeader, Log, Receipt
+from chains.engines.base import CREATE_TO, effective_gas_price
 
 
 def to_wire(value: Any) -> Any:
@@ -38,57 +30,113 @@ def to_wire(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON-RPC")
 
 
-def bloom_data(bloom: int) -> str:
-    return "0x" + bloom.to_bytes(BLOOM_BYTES, "big").hex()
+def address(value: bytes | None) -> str | None:
+    return None if value is None else to_checksum_address(value)
 
 
-def shape_transaction(transaction: dict[str, Any]) -> dict[str, Any]:
-    """A transaction as ``eth_getTransactionByHash`` returns it (also inside full blocks)."""
-    shaped = transaction_result_formatter(transaction_result_remapper(transaction))
-    if "y_parity" in shaped:
-        shaped["yParity"] = shaped.pop("y_parity")
+def shape_log(log: Log) -> dict[str, Any]:
+    return {
+        "address": address(log.address),
+        "topics": list(log.topics),
+        "data": log.data,
+        "blockNumber": log.block_number,
+        "blockHash": log.block_hash,
+        "transactionHash": log.transaction_hash,
+        "transactionIndex": log.transaction_index,
+        "logIndex": log.log_index,
+        "removed": False,
+    }
+
+
+def shape_transaction(
+    transaction: Any, block: BlockHeader | None = None, index: int | None = None, base_fee: int | None = None
+) -> dict[str, Any]:
+    """A transaction as ``eth_getTransactionByHash`` returns it; block fields are null while it is pooled."""
+    kind = transaction.type_id or 0
+    shaped: dict[str, Any] = {
+        "blockHash": None if block is None else block.hash,
+        "blockNumber": None if block is None else block.number,
+        "transactionIndex": index,
+        "hash": transaction.hash,
+        "from": address(transaction.sender),
+        "to": None if transaction.to == CREATE_TO else address(transaction.to),
+        "nonce": transaction.nonce,
+        "gas": transaction.gas,
+        "value": transaction.value,
+        "input": transaction.data,
+        "type": kind,
+        "chainId": transaction.chain_id,
+    }
+    if kind == 2:
+        shaped["maxFeePerGas"] = transaction.max_fee_per_gas
+        shaped["maxPriorityFeePerGas"] = transaction.max_priority_fee_per_gas
+        shaped["gasPrice"] = transaction.max_fee_per_gas if block is None else effective_gas_price(transaction, block.base_fee_per_gas)
+    else:
+        shaped["gasPrice"] = transaction.gas_price
+    if kind:
+        shaped["accessList"] = [
+            {"address": address(entry_address), "storageKeys": [slot.to_bytes(32, "big") for slot in slots]}
+            for entry_address, slots in transaction.access_list
+        ]
+        shaped["yParity"] = transaction.y_parity
+        shaped["v"] = transaction.y_parity
+    else:
+        shaped["v"] = transaction.v
+    shaped["r"] = transaction.r
+    shaped["s"] = transaction.s
     return shaped
 
 
-def shape_log(log: dict[str, Any]) -> dict[str, Any]:
-    shaped = dict(log_result_remapper(log))
-    shaped.pop("type", None)  # eth-tester's "mined"/"pending"; nodes say whether the log was removed
-    shaped["removed"] = False
+def shape_receipt(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "transactionHash": bytes(receipt.transaction_hash),
+        "transactionIndex": receipt.transaction_index,
+        "blockHash": receipt.block_hash,
+        "blockNumber": receipt.block_number,
+        "from": address(receipt.sender),
+        "to": address(receipt.to),
+        "cumulativeGasUsed": receipt.cumulative_gas_used,
+        "gasUsed": receipt.gas_used,
+        "effectiveGasPrice": receipt.effective_gas_price,
+        "contractAddress": address(receipt.contract_address),
+        "logs": [shape_log(log) for log in receipt.logs],
+        "logsBloom": receipt.bloom.to_bytes(256, "big"),
+        "status": receipt.status,
+        "type": receipt.type,
+    }
+
+
+def shape_header(header: BlockHeader) -> dict[str, Any]:
+    shaped = {name: address(value) if name == "miner" else value for name, value in header.fields()}
+    shaped["hash"] = header.hash
     return shaped
 
 
-def shape_logs(logs: Any) -> list[Any]:
-    return [shape_log(log) if isinstance(log, dict) else log for log in logs]
-
-
-def shape_block(block: dict[str, Any] | None, pending: bool = False) -> dict[str, Any] | None:
-    if block is None:
-        return None
-    shaped = dict(block_result_formatter(block_result_remapper(block)))
-    if isinstance(shaped.get("logsBloom"), int):
-        shaped["logsBloom"] = bloom_data(shaped["logsBloom"])
-    shaped["transactions"] = [shape_transaction(t) if isinstance(t, dict) else t for t in shaped["transactions"]]
-    if pending:
-        shaped["hash"] = None  # the pending block is not sealed: its hash is not known yet
+def shape_block(block: Block, full_transactions: bool) -> dict[str, Any]:
+    header = block.header
+    shaped = shape_header(header)
+    if full_transactions:
+        shaped["transactions"] = [shape_transaction(tx, header, i) for i, tx in enumerate(block.signed)]
+    else:
+        shaped["transactions"] = list(block.transactions)
+    shaped["uncles"] = []
+    shaped["withdrawals"] = []
+    shaped["totalDifficulty"] = 0
+    encoded_header = encode_raw([value.to_bytes((value.bit_length() + 7) // 8, "big") if isinstance(value, int) else value
+                                 for _, value in header.fields()])
+    shaped["size"] = len(encode_raw([encoded_header, [tx.encode() for tx in block.signed], [], []]))
     return shaped
 
 
-def shape_receipt(receipt: dict[str, Any] | None) -> dict[str, Any] | None:
-    if receipt is None:
-        return None
-    shaped = dict(receipt_result_remapper(receipt))
-    shaped.pop("state_root", None)  # pre-Byzantium field; receipts since carry ``status``
-    if shaped.get("to") == "":
-        shaped["to"] = None
-    shaped["logs"] = shape_logs(shaped.get("logs", ()))
-    shaped["logsBloom"] = bloom_data(_bloom_of(shaped["logs"]))
+def shape_pending_block(head: BlockHeader, number: int, timestamp: int, base_fee: int, gas_limit: int,
+                        transactions: list[Any], full_transactions: bool) -> dict[str, Any]:
+    """The block being filled: what the pool would put in the next block; no hash yet."""
+    shaped = shape_header(head)
+    shaped.update({
+        "hash": None, "parentHash": head.hash, "number": number, "timestamp": timestamp, "gasUsed": 0,
+        "gasLimit": gas_limit, "baseFeePerGas": base_fee, "logsBloom": bytes(256), "nonce": None, "mixHash": None,
+    })
+    shaped["transactions"] = [shape_transaction(tx) if full_transactions else tx.hash for tx in transactions]
+    shaped["uncles"] = []
+    shaped["withdrawals"] = []
     return shaped
-
-
-def _bloom_of(logs: list[dict[str, Any]]) -> int:
-    bloom = BloomFilter()
-    for log in logs:
-        bloom.add(bytes.fromhex(log["address"][2:]))
-        for topic in log["topics"]:
-            bloom.add(bytes.fromhex(topic[2:]))
-    return int(bloom)

@@ -1,9 +1,9 @@
 """Testing methods in the style of Anvil and Hardhat: snapshots, mining, time, automine.
 
 All of them act through the :class:`~chains.Chain` API, so what they do is what the
-chain's own users get: ``evm_revert`` drops the pending block, a timestamp that is not
-after the head's is refused, and a snapshot stays usable after a revert (Hardhat
-forgets it; reverting to it twice here is allowed).
+chain's own users get: ``evm_revert`` drops the pool, a timestamp that is not after the
+head's is refused, and a snapshot is used up by reverting to it (as in Anvil and
+Hardhat: a second ``evm_revert`` to it answers false).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def evm_revert(chain: Chain, params: list[Any]) -> bool:
     """``true`` once reverted; ``false`` for an unknown snapshot id (as Hardhat and Anvil answer)."""
     (snapshot_id,) = positional(params, "evm_revert", 1)
     try:
-        chain.revert(parse_quantity(snapshot_id, "snapshot id"))
+        chain.revert(parse_quantity(snapshot_id, "snapshot id"), keep=False)
     except ChainStateError:
         return False
     return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from eth_tester.exceptions import TransactionFailed
+from web3.exceptions import ContractLogicError
 from eth_utils import keccak
 from hypothesis import given, settings, strategies as st
 
@@ -69,7 +69,7 @@ def test_dispatch_refuses_a_body_over_the_limit(world):
     chain = world.chain_set["vault-l1"]
     call = world.mailbox("vault-l1").functions.dispatch(31_337, world.apps["perp"].address, b"x" * MAX_BODY)
     call.call({"from": chain.accounts[0].address, "gas": 2_000_000})
-    with pytest.raises(TransactionFailed, match="execution reverted"):
+    with pytest.raises(ContractLogicError, match="execution reverted"):
         world.mailbox("vault-l1").functions.dispatch(31_337, world.apps["perp"].address, b"x" * (MAX_BODY + 1)).call(
             {"from": chain.accounts[0].address, "gas": 2_000_000}
         )

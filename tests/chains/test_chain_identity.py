@@ -73,8 +73,10 @@ def test_an_unprotected_legacy_transaction_is_refused(world):
     raw = sender.sign_transaction(
         {"to": chain.accounts[1].address, "value": 1, "gas": 21_000, "gasPrice": 10**10, "nonce": 0}
     ).raw_transaction
-    with pytest.raises(WrongChainIdError, match="not replay-protected"):
+    with pytest.raises(Web3RPCError, match="not replay-protected"):
         chain.w3.eth.send_raw_transaction(raw)
+    with pytest.raises(WrongChainIdError, match="not replay-protected"):
+        chain.send_raw_transaction(raw)
 
 
 def test_funded_accounts_are_deterministic_and_different_per_chain():

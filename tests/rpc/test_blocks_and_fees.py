@@ -77,7 +77,7 @@ def test_unknown_blocks_and_transactions_are_null(perp_rpc):
 
 
 def test_fee_suggestions_follow_the_pending_base_fee(perp_rpc, world):
-    base_fee = world["perp"].backend.chain.header.base_fee_per_gas
+    base_fee = world["perp"].next_base_fee
     assert int(perp_rpc.call("eth_gasPrice"), 16) == base_fee + 10**9
     assert perp_rpc.call("eth_maxPriorityFeePerGas") == hex(10**9)
 
@@ -94,7 +94,7 @@ def test_fee_history_reports_base_fees_usage_and_tip_percentiles(perp_rpc, world
     longer = perp_rpc.call("eth_feeHistory", hex(100), "0x2")
 
     assert history["oldestBlock"] == "0x2"
-    base_fees = [chain.w3.eth.get_block(n)["baseFeePerGas"] for n in (2, 3)] + [chain.backend.chain.header.base_fee_per_gas]
+    base_fees = [chain.w3.eth.get_block(n)["baseFeePerGas"] for n in (2, 3)] + [chain.next_base_fee]
     assert history["baseFeePerGas"] == [hex(f) for f in base_fees]
     assert history["gasUsedRatio"][0] == 21_000 / chain.w3.eth.get_block(2)["gasLimit"] and history["gasUsedRatio"][1] == 0
     assert history["reward"] == [[hex(10**9), hex(10**9)], ["0x0", "0x0"]]

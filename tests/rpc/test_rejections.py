@@ -44,11 +44,10 @@ def test_an_unprotected_transaction_is_refused(perp_rpc, world, chain_state):
 @pytest.mark.parametrize(
     "change, wording",
     [
-        ({"nonce": 7}, "nonce too high"),
         ({"value": 10**30}, "insufficient funds"),
         ({"gas": 20_000}, "intrinsic gas too low"),
         ({"gas": 10**9}, "exceeds block gas limit"),
-        ({"maxFeePerGas": 1, "maxPriorityFeePerGas": 1}, "max fee per gas less than block base fee"),
+        ({"maxFeePerGas": 10**9, "maxPriorityFeePerGas": 2 * 10**9}, "max priority fee per gas higher than max fee"),
     ],
 )
 def test_invalid_transactions_get_geths_wording_and_change_nothing(
@@ -62,6 +61,33 @@ def test_invalid_transactions_get_geths_wording_and_change_nothing(
 
     assert error["code"] == -32000 and error["message"].startswith(wording)
     assert chain_state(world["perp"], signer.address) == before
+
+
+def test_a_future_nonce_waits_in_the_pool_until_the_gap_fills(perp_rpc, world, signed_transfer):
+    signer, recipient = world["perp"].accounts[2], world["perp"].accounts[1].address
+    later = perp_rpc.call("eth_sendRawTransaction", signed_transfer(signer, chain_id=31337, nonce=1, to=recipient))
+    perp_rpc.call("evm_mine")
+    assert perp_rpc.call("eth_getTransactionReceipt", later) is None  # nonce 0 is missing: it waits
+    assert perp_rpc.call("eth_getTransactionCount", signer.address, "pending") == "0x0"
+
+    first = perp_rpc.call("eth_sendRawTransaction", signed_transfer(signer, chain_id=31337, nonce=0, to=recipient))
+    perp_rpc.call("evm_mine")
+
+    block = perp_rpc.call("eth_getBlockByNumber", "latest", False)
+    assert block["transactions"] == [first, later]
+
+
+def test_a_fee_cap_below_the_base_fee_waits_instead_of_being_refused(perp_rpc, world, signed_transfer):
+    chain = world["perp"]
+    signer = chain.accounts[2]
+    cheap = signed_transfer(signer, chain_id=31337, nonce=0, to=chain.accounts[1].address,
+                            maxFeePerGas=chain.next_base_fee - 1, maxPriorityFeePerGas=0)
+    tx_hash = perp_rpc.call("eth_sendRawTransaction", cheap)
+    perp_rpc.call("evm_mine")
+    assert perp_rpc.call("eth_getTransactionReceipt", tx_hash) is None
+    assert tx_hash in [h.to_0x_hex() for h in chain.pending_transactions()]
+    perp_rpc.call("evm_mine", {"blocks": 3})  # empty blocks: the base fee falls below its cap
+    assert perp_rpc.call("eth_getTransactionReceipt", tx_hash)["status"] == "0x1"
 
 
 def test_a_replayed_transaction_is_nonce_too_low(perp_rpc, world, chain_state, signed_transfer):

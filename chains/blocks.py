@@ -1,0 +1,146 @@
+"""Blocks, receipts and logs as the chain stores them, and the header as Ethereum hashes it.
+
+The header has Cancun's twenty fields in their RLP order, so a block hash is what any
+client would compute from the fields it is shown. Its ``state_root`` is the chain's
+state commitment (see :mod:`chains.state`), the same on every engine; the transaction
+and receipt roots are the real tries of the block's transactions and receipts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
+from eth.db.trie import make_trie_root_and_nodes
+from eth_utils import keccak
+from hexbytes import HexBytes
+from rlp.codec import encode_raw
+
+ZERO_HASH = b"\x00" * 32
+NONCE_ZERO = b"\x00" * 8
+LEGACY_TYPE = 0
+
+
+def _quantity(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+    block_number: int
+    block_hash: bytes
+    transaction_hash: bytes
+    transaction_index: int
+    log_index: int  # position in the block
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    transaction_hash: HexBytes
+    transaction_index: int
+    block_number: int
+    block_hash: bytes
+    sender: bytes
+    to: bytes | None  # None: a contract creation
+    contract_address: bytes | None
+    status: int  # 1 success, 0 failure
+    gas_used: int
+    cumulative_gas_used: int
+    effective_gas_price: int
+    type: int
+    logs: tuple[Log, ...]
+    bloom: int
+    output: bytes  # the return or revert data (not part of a node's receipt; read by revert_reason)
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    parent_hash: bytes
+    number: int
+    timestamp: int
+    coinbase: bytes
+    state_root: bytes
+    transactions_root: bytes
+    receipts_root: bytes
+    bloom: int
+    gas_limit: int
+    gas_used: int
+    base_fee_per_gas: int
+    mix_hash: bytes
+    hash: bytes
+
+    @property
+    def block_number(self) -> int:
+        return self.number
+
+    def fields(self) -> list[tuple[str, Any]]:
+        """The header's fields in RLP order, by their JSON-RPC names."""
+        return [
+            ("parentHash", self.parent_hash), ("sha3Uncles", EMPTY_UNCLE_HASH), ("miner", self.coinbase),
+            ("stateRoot", self.state_root), ("transactionsRoot", self.transactions_root),
+            ("receiptsRoot", self.receipts_root), ("logsBloom", self.bloom.to_bytes(256, "big")),
+            ("difficulty", 0), ("number", self.number), ("gasLimit", self.gas_limit), ("gasUsed", self.gas_used),
+            ("timestamp", self.timestamp), ("extraData", b""), ("mixHash", self.mix_hash), ("nonce", NONCE_ZERO),
+            ("baseFeePerGas", self.base_fee_per_gas), ("withdrawalsRoot", BLANK_ROOT_HASH), ("blobGasUsed", 0),
+            ("excessBlobGas", 0), ("parentBeaconBlockRoot", ZERO_HASH),
+        ]
+
+
+def seal_header(
+    parent_hash: bytes, number: int, timestamp: int, coinbase: bytes, state_root: bytes, transactions_root: bytes,
+    receipts_root: bytes, bloom: int, gas_limit: int, gas_used: int, base_fee: int, mix_hash: bytes,
+) -> BlockHeader:
+    """A header with its hash: keccak of the RLP of Cancun's header fields."""
+    encoded = encode_raw([
+        parent_hash, EMPTY_UNCLE_HASH, coinbase, state_root, transactions_root, receipts_root,
+        bloom.to_bytes(256, "big"), b"", _quantity(number), _quantity(gas_limit), _quantity(gas_used),
+        _quantity(timestamp), b"", mix_hash, NONCE_ZERO, _quantity(base_fee), BLANK_ROOT_HASH, b"", b"", ZERO_HASH,
+    ])
+    return BlockHeader(parent_hash, number, timestamp, coinbase, state_root, transactions_root, receipts_root, bloom,
+                       gas_limit, gas_used, base_fee, mix_hash, keccak(encoded))
+
+
+def trie_root(items: tuple[Any, ...]) -> bytes:
+    """The root of the trie of ``items`` (objects with ``encode()``), keyed by position, as in a header."""
+    return make_trie_root_and_nodes(items)[0] if items else BLANK_ROOT_HASH
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A mined block: its header, its signed transactions (py-evm objects) and their receipts."""
+
+    header: BlockHeader
+    signed: tuple[Any, ...]
+    receipts: tuple[Receipt, ...]
+
+    @property
+    def number(self) -> int:
+        return self.header.number
+
+    @property
+    def hash(self) -> HexBytes:
+        return HexBytes(self.header.hash)
+
+    @property
+    def timestamp(self) -> int:
+        return self.header.timestamp
+
+    @property
+    def gas_used(self) -> int:
+        return self.header.gas_used
+
+    @property
+    def transactions(self) -> tuple[HexBytes, ...]:
+        return tuple(receipt.transaction_hash for receipt in self.receipts)
+
+    @property
+    def logs(self) -> tuple[Log, ...]:
+        return tuple(log for receipt in self.receipts for log in receipt.logs)
+
+
+MinedBlock = Block
