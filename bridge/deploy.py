@@ -6,15 +6,19 @@ blocks per chain: one for the Mailbox, one for enrolments and account funding.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_canonical_address
 from hexbytes import HexBytes
 from web3.contract import Contract
 
 from chains import Artifact, Chain, ChainSet, compile_contract, deploy
+from chains.abi import Calls, ContractAbi
 from chains.accounts import keyed_account
 from chains.errors import ConfigError
 from chains.transactions import TransactionReverted, revert_reason
@@ -44,6 +48,15 @@ def forger_account(seed: int) -> LocalAccount:
     return keyed_account("bridge-forger", seed)
 
 
+@functools.lru_cache(maxsize=256)
+def _calls_at(address: str, abi_json: str) -> Calls:
+    return Calls(to_canonical_address(address), ContractAbi(json.loads(abi_json)))
+
+
+def _calls(contract: Contract) -> Calls:
+    return _calls_at(contract.address, json.dumps(contract.abi, sort_keys=True))
+
+
 @dataclass(frozen=True)
 class BridgeDeployment:
     """Where the bridge lives on each chain, and who validates it.
@@ -69,6 +82,10 @@ class BridgeDeployment:
 
     def mailbox_address(self, chain_name: str) -> str:
         return self.mailbox(chain_name).address
+
+    def mailbox_calls(self, chain_name: str) -> Calls:
+        """The mailbox's functions as bound calls (``.process(message, proof)``), for the hot path."""
+        return _calls(self.mailbox(chain_name))
 
     @property
     def addresses(self) -> dict[str, str]:

@@ -98,7 +98,8 @@ class Forger:
             signatures=len(signatures),
             mode=mode,
         )
-        result = submit_process(mailbox, message.encoded, proof, self.deployment.forger.address, self.gas_limit)
+        process = self.deployment.mailbox_calls(dst).process(message.encoded, proof)
+        result = submit_process(self.deployment.chain_set[dst], process, self.deployment.forger.address, self.gas_limit)
         if result.ok:
             self.lifecycle.emit(now, message.id, "submitted", chain=dst, actor=FORGER, tx=result.tx_hash.hex())
         else:

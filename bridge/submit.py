@@ -2,24 +2,21 @@
 
 Two ways to submit. :func:`send_process` sends the transaction as it is (what
 relayers do: a refusal is then an on-chain failed transaction, and
-:func:`chains.revert_reason` reads its reason). :func:`submit_process` simulates against
-the pending block first and sends only what will succeed; the simulation runs on
-exactly the state the transaction would execute on (a batched chain applies a
-transaction the moment it is sent), so its reason is the chain's own refusal.
+:func:`chains.revert_reason` reads its reason). :func:`submit_process` first runs the
+call on the pending state (the head with the pool's next block applied) and sends only
+what would succeed, so its reason is the chain's own refusal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from eth_tester.exceptions import TransactionFailed, ValidationError as TesterValidationError
-from eth_utils.exceptions import ValidationError as EVMValidationError
 from hexbytes import HexBytes
-from web3.contract import Contract
-from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, Web3RPCError
 
-from chains.transactions import clean_revert_reason
+from chains import Chain, TransactionRejected
+from chains.abi import BoundCall, bound_from_web3
+from chains.transactions import decode_revert_data
 
 ALREADY_DELIVERED = "message already delivered"
 
@@ -27,7 +24,7 @@ ALREADY_DELIVERED = "message already delivered"
 @dataclass(frozen=True)
 class Submission:
     """How a submission went: sent (``ok``), refused by the chain (``reason``), or not taken by the node
-    this time (``deferred``: e.g. the pending block has no gas left; try again next block)."""
+    this time (``deferred``: the pool refused it for now; try again next block)."""
 
     ok: bool
     reason: str | None = None
@@ -35,32 +32,27 @@ class Submission:
     deferred: bool = False
 
 
-def simulate(function: ContractFunction, sender: str, gas: int) -> str | None:
-    """The revert reason ``function`` would hit if sent now from ``sender``, or None if it would succeed."""
-    try:
-        function.call({"from": sender, "gas": gas}, block_identifier="pending")
-    except (TransactionFailed, ContractLogicError, Web3RPCError) as exc:
-        return clean_revert_reason(exc)
-    return None
+def simulate(chain: Chain, call: BoundCall | Any, sender: str, gas: int) -> str | None:
+    """The revert reason ``call`` (a bound call or a web3 function) would hit if sent now from ``sender``; None if it would succeed."""
+    call = call if isinstance(call, BoundCall) else bound_from_web3(call)
+    result = chain.call(call.to, call.calldata, sender=sender, gas=gas, block="pending")
+    if result.success:
+        return None
+    return decode_revert_data(result.output) if result.error == "reverted" else result.error
 
 
-def send_process(mailbox: Contract, message: bytes, proof: bytes, sender: str, gas: int) -> Submission:
+def send_process(chain: Chain, process: BoundCall, sender: str, gas: int) -> Submission:
     """Send ``process(message, proof)`` from ``sender`` without simulating it first."""
     try:
-        tx_hash = mailbox.functions.process(message, proof).transact({"from": sender, "gas": gas})
-    except (EVMValidationError, TesterValidationError) as exc:
+        tx_hash = chain.send(sender, process.to, process.calldata, gas)
+    except TransactionRejected as exc:
         return Submission(False, str(exc), deferred=True)
-    return Submission(True, None, HexBytes(tx_hash))
+    return Submission(True, None, tx_hash)
 
 
-def submit_process(mailbox: Contract, message: bytes, proof: bytes, sender: str, gas: int) -> Submission:
+def submit_process(chain: Chain, process: BoundCall, sender: str, gas: int) -> Submission:
     """Simulate ``process(message, proof)`` and, if it would succeed, send it from ``sender``."""
-    function = mailbox.functions.process(message, proof)
-    reason = simulate(function, sender, gas)
+    reason = simulate(chain, process, sender, gas)
     if reason is not None:
         return Submission(False, reason)
-    try:
-        tx_hash = function.transact({"from": sender, "gas": gas})
-    except (EVMValidationError, TesterValidationError) as exc:
-        return Submission(False, str(exc), deferred=True)
-    return Submission(True, None, HexBytes(tx_hash))
+    return send_process(chain, process, sender, gas)

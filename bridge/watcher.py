@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_utils import keccak, to_canonical_address
 
-from chains import Chain
+from chains import Chain, Log
 from chains.errors import XmarginError
 from chains.producer import sim_time_of
 from bridge.lifecycle import Lifecycle
@@ -45,12 +45,12 @@ class DispatchedMessage:
     time: float
 
 
-def dispatch_message(log: dict) -> Message:
+def dispatch_message(log: Log) -> Message:
     """The message carried by a ``Dispatch`` log, checked against the id the log announces."""
-    (encoded,) = abi_decode(["bytes"], bytes(log["data"]))
+    (encoded,) = abi_decode(["bytes"], log.data)
     message = Message.decode(encoded)
-    if message.id != bytes(log["topics"][1]):
-        raise WatcherError(f"Dispatch log announces id 0x{bytes(log['topics'][1]).hex()} for message {message.id_hex}")
+    if message.id != log.topics[1]:
+        raise WatcherError(f"Dispatch log announces id 0x{log.topics[1].hex()} for message {message.id_hex}")
     return message
 
 
@@ -58,6 +58,7 @@ class MailboxWatcher:
     def __init__(self, chain: Chain, mailbox: str, lifecycle: Lifecycle, chain_name: Callable[[int], str | None]) -> None:
         self.chain = chain
         self.mailbox = mailbox
+        self._mailbox_bytes = to_canonical_address(mailbox)
         self.lifecycle = lifecycle
         self._chain_name = chain_name
         self.messages: list[DispatchedMessage] = []
@@ -97,17 +98,9 @@ class MailboxWatcher:
         self._rewind_reorged(head)
         if head <= self.last_block:
             return
-        logs = self.chain.w3.eth.get_logs(
-            {
-                "fromBlock": self.last_block + 1,
-                "toBlock": head,
-                "address": self.mailbox,
-                "topics": [[DISPATCH_TOPIC, PROCESS_TOPIC]],
-            }
-        )
-        for log in logs:
-            block = self._remember(log["blockNumber"])
-            if bytes(log["topics"][0]) == DISPATCH_TOPIC:
+        for log in self.chain.logs(self.last_block + 1, head, {self._mailbox_bytes}, [[DISPATCH_TOPIC, PROCESS_TOPIC]]):
+            block = self._remember(log.block_number)
+            if log.topics[0] == DISPATCH_TOPIC:
                 self._dispatched(log, block)
             else:
                 self._processed(log, block)
@@ -175,7 +168,7 @@ class MailboxWatcher:
         if fork >= 0:
             self._remember(fork)
 
-    def _dispatched(self, log: dict, block: _Block) -> None:
+    def _dispatched(self, log: Log, block: _Block) -> None:
         message = dispatch_message(log)
         if message.nonce != len(self.messages):
             raise WatcherError(
@@ -188,7 +181,7 @@ class MailboxWatcher:
             message.id,
             "dispatched",
             chain=self.chain.name,
-            block=log["blockNumber"],
+            block=log.block_number,
             src_chain=self.chain.name,
             dst_chain=self._chain_name(message.dst_chain_id) or str(message.dst_chain_id),
             nonce=message.nonce,
@@ -196,9 +189,9 @@ class MailboxWatcher:
             recipient=message.recipient,
         )
 
-    def _processed(self, log: dict, block: _Block) -> None:
-        message_id = bytes(log["topics"][1])
-        src_chain_id = int.from_bytes(bytes(log["topics"][2]), "big")
+    def _processed(self, log: Log, block: _Block) -> None:
+        message_id = log.topics[1]
+        src_chain_id = int.from_bytes(log.topics[2], "big")
         known = message_id in self.lifecycle and self.lifecycle.record(message_id).dispatched is not None
         self._processed_in.append((block.number, message_id))
         self._processed_in = self._processed_in[-1024:]
@@ -207,8 +200,8 @@ class MailboxWatcher:
             message_id,
             "processed",
             chain=self.chain.name,
-            block=log["blockNumber"],
+            block=log.block_number,
             src_chain=self._chain_name(src_chain_id) or str(src_chain_id),
-            tx=bytes(log["transactionHash"]).hex(),
+            tx=log.transaction_hash.hex(),
             never_dispatched=not known,
         )

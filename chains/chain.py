@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_canonical_address
+from eth_keys.datatypes import PrivateKey
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 from hexbytes import HexBytes
 
 from chains.accounts import chain_mnemonic, derive_accounts
@@ -40,7 +41,8 @@ from chains.engines.base import (
     effective_gas_price,
 )
 from chains.errors import ChainStateError, TransactionRejected
-from chains.signing import check_chain_id, decode_transaction
+from chains.fees import FeeBid, suggested_bid
+from chains.signing import check_chain_id, decode_transaction, sign_dynamic_fee
 from chains.state import StateDiff, WorldState, extend_root
 from chains.txpool import Pooled, TxPool, rejection
 
@@ -85,7 +87,7 @@ class Chain:
         self.engine_name = engine
         self.mnemonic = chain_mnemonic(seed, config.name)
         self.accounts: list[LocalAccount] = derive_accounts(self.mnemonic, config.accounts)
-        self.keys: dict[bytes, bytes] = {}
+        self.keys: dict[bytes, PrivateKey] = {}  # the accounts this chain signs for
         for account in self.accounts:
             self.add_account(account)
         genesis = {to_canonical_address(a.address): config.balance_eth * 10**18 for a in self.accounts}
@@ -239,6 +241,22 @@ class Chain:
         if self.auto_mine:
             self.mine()
         return tx_hash
+
+    def send(
+        self, sender: str | bytes, to: str | bytes | None, data: bytes = b"", gas: int = 1_000_000, value: int = 0,
+        fees: FeeBid | None = None,
+    ) -> HexBytes:
+        """Sign a transaction for one of :attr:`keys` (next pending nonce; fees suggested unless given) and submit it."""
+        address = _address(sender)
+        key = self.keys.get(address)
+        if key is None:
+            raise ChainStateError(f"{self.name}: no key for {to_checksum_address(address)}; add_account() it first")
+        bid = fees or suggested_bid(self)
+        transaction = sign_dynamic_fee(
+            key, self.chain_id, self.pending_nonce(address), CREATE_TO if to is None else _address(to), bytes(data),
+            gas, bid.max_fee_per_gas, bid.max_priority_fee_per_gas, value,
+        )
+        return self.submit(transaction)
 
     def pending_transactions(self) -> tuple[HexBytes, ...]:
         """The pooled transactions, in arrival order."""
@@ -612,7 +630,9 @@ class Chain:
 
     def add_account(self, account: LocalAccount) -> None:
         """Let ``eth_sendTransaction`` sign for ``account``; funding it is the caller's business."""
-        self.keys.setdefault(to_canonical_address(account.address), bytes(account.key))
+        address = to_canonical_address(account.address)
+        if address not in self.keys:
+            self.keys[address] = PrivateKey(bytes(account.key))
 
     def set_account(self, address: str | bytes, nonce: int | None = None, balance: int | None = None,
                     code: bytes | None = None) -> None:

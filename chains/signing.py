@@ -47,19 +47,18 @@ def check_chain_id(transaction: Any, chain_id: int) -> None:
 
 
 def sign_dynamic_fee(
-    private_key: bytes, chain_id: int, nonce: int, to: bytes, data: bytes, gas: int,
+    private_key: keys.PrivateKey, chain_id: int, nonce: int, to: bytes, data: bytes, gas: int,
     max_fee_per_gas: int, max_priority_fee_per_gas: int, value: int = 0,
 ) -> Any:
     """An EIP-1559 transaction signed with ``private_key`` (``to=b""`` creates a contract)."""
     unsigned = TRANSACTION_BUILDER.new_unsigned_dynamic_fee_transaction(
         chain_id, nonce, max_priority_fee_per_gas, max_fee_per_gas, gas, to, value, data, [],
     )
-    return unsigned.as_signed_transaction(keys.PrivateKey(private_key))
+    return unsigned.as_signed_transaction(private_key)
 
 
-def transaction_from_fields(fields: dict[str, Any], private_key: bytes, chain_id: int) -> Any:
+def transaction_from_fields(fields: dict[str, Any], key: keys.PrivateKey, chain_id: int) -> Any:
     """Sign a JSON-RPC-style transaction (already parsed to Python values) of type 0, 1 or 2."""
-    key = keys.PrivateKey(private_key)
     kind = fields.get("type")
     if kind is None:
         kind = 0 if fields.get("gas_price") is not None else DYNAMIC_FEE_TYPE

@@ -1,18 +1,25 @@
-"""What every contract binding shares: reads that report the contract's reason, writes that only submit."""
+"""What every contract binding shares: reads that report the contract's reason, writes that only submit.
+
+Reads and writes go straight to the chain (``Chain.call``, ``Chain.send``) with calldata
+encoded by eth-abi, not through web3's contract objects: agents make thousands of them
+a run. ``binding.contract`` stays a web3 contract for users.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_canonical_address
 from hexbytes import HexBytes
 from web3.contract import Contract
-from web3.contract.contract import ContractFunction
 
+from chains.abi import BoundCall, Calls, ContractAbi, bound_from_web3
+from chains.blocks import Block
 from chains.chain import Chain
-from chains.transactions import clean_revert_reason
+from chains.transactions import decode_revert_data
 from protocol.errors import ProtocolCallError
-from protocol.events import ContractEvent, EventDecoder, fetch_events
+from protocol.events import ContractEvent, EventDecoder
 
 Sender = str | LocalAccount
 
@@ -22,7 +29,7 @@ class ContractBinding:
 
     Write methods submit a transaction and return its hash without waiting: in batched
     mode the caller mines (``chains.confirm`` mines and raises on a revert). Reads are one
-    ``eth_call`` each and raise :class:`ProtocolCallError` with the contract's reason.
+    call each and raise :class:`ProtocolCallError` with the contract's reason.
     """
 
     EVENTS: tuple[type[ContractEvent], ...] = ()
@@ -30,6 +37,8 @@ class ContractBinding:
     def __init__(self, chain: Chain, contract: Contract) -> None:
         self.chain = chain
         self.contract = contract
+        self._address_bytes = to_canonical_address(contract.address)
+        self.fn = Calls(self._address_bytes, ContractAbi(contract.abi))
         self._decoder = EventDecoder(contract.abi, self.EVENTS)
 
     @property
@@ -41,18 +50,23 @@ class ContractBinding:
 
     def events_in_blocks(self, from_block: int, to_block: int | None = None) -> list[ContractEvent]:
         """This contract's events in blocks ``from_block..to_block`` (inclusive; default: the head)."""
-        last = self.chain.head_number if to_block is None else to_block
-        return fetch_events(self.chain.w3, self.address, self._decoder, from_block, last)
+        return self._decoder.decode_all(self.chain.logs(from_block, to_block, {self._address_bytes}))
 
-    def _call(self, function: ContractFunction) -> Any:
-        try:
-            return function.call()
-        except Exception as exc:  # noqa: BLE001 - eth-tester and web3 raise several types for a revert
-            raise ProtocolCallError(f"{self.chain.name}: {type(self).__name__}.{function.fn_name}", clean_revert_reason(str(exc))) from None
+    def events_in(self, block: Block) -> list[ContractEvent]:
+        """This contract's events in a mined block (from the block itself: no query)."""
+        return self._decoder.decode_all(log for log in block.logs if log.address == self._address_bytes)
 
-    def _send(self, function: ContractFunction, sender: Sender, gas: int, value: int = 0) -> HexBytes:
-        address = self._sender_address(sender)
-        return HexBytes(function.transact({"from": address, "gas": gas, "value": value}))
+    def _call(self, call: BoundCall | Any) -> Any:
+        call = call if isinstance(call, BoundCall) else bound_from_web3(call)
+        result = self.chain.call(call.to, call.calldata)
+        if not result.success:
+            reason = decode_revert_data(result.output) if result.error == "reverted" else result.error
+            raise ProtocolCallError(f"{self.chain.name}: {type(self).__name__}.{call.fn_name}", reason)
+        return call.function.decode(result.output)
+
+    def _send(self, call: BoundCall | Any, sender: Sender, gas: int, value: int = 0) -> HexBytes:
+        call = call if isinstance(call, BoundCall) else bound_from_web3(call)
+        return self.chain.send(self._sender_address(sender), call.to, call.calldata, gas, value)
 
     def _sender_address(self, sender: Sender) -> str:
         if isinstance(sender, LocalAccount):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from eth_utils import to_canonical_address
 from hexbytes import HexBytes
 from web3.contract import Contract
 
+from chains.abi import Calls, ContractAbi
 from chains.chain import Chain
 from protocol.binding import ContractBinding, Sender
 from protocol.catalog import Catalog
@@ -132,6 +134,7 @@ class MarginEngine(ContractBinding):
     def __init__(self, chain: Chain, contract: Contract, reader: Contract, catalog: Catalog) -> None:
         super().__init__(chain, contract)
         self.reader = reader
+        self.reader_fn = Calls(to_canonical_address(reader.address), ContractAbi(reader.abi))
         self.catalog = catalog
 
     # -- reads ------------------------------------------------------------------
@@ -140,7 +143,7 @@ class MarginEngine(ContractBinding):
         """A bucket's equity, requirements, health, positions and collateral, in one call."""
         _check_bucket(bucket)
         (equity, collateral_value, balance, unrealized, funding, notional, initial, maintenance, free, health, fresh,
-         positions, collateral) = self._call(self.reader.functions.bucket_state(account, bucket))
+         positions, collateral) = self._call(self.reader_fn.bucket_state(account, bucket))
         return BucketState(
             account=account,
             bucket=bucket,
@@ -164,11 +167,11 @@ class MarginEngine(ContractBinding):
 
     def position(self, account: str, market: str | int, bucket: int = CROSS) -> RawPosition:
         _check_bucket(bucket)
-        return RawPosition(*self._call(self.contract.functions.position(account, bucket, self.catalog.market_id(market))))
+        return RawPosition(*self._call(self.fn.position(account, bucket, self.catalog.market_id(market))))
 
     def health_page(self, start: int = 0, count: int = PAGE) -> list[BucketHealth]:
         """Health of every bucket with positions for accounts ``start..start+count-1`` (count <= 32)."""
-        rows = self._call(self.contract.functions.health_page(start, count))
+        rows = self._call(self.fn.health_page(start, count))
         return [BucketHealth(*row) for row in rows]
 
     def health_of(self, keys: Sequence[tuple[str, int]]) -> list[BucketHealth]:
@@ -177,7 +180,7 @@ class MarginEngine(ContractBinding):
         rows = []
         for start in range(0, len(keys), HEALTH_ROWS):
             chunk = [(account, bucket) for account, bucket in keys[start:start + HEALTH_ROWS]]
-            rows.extend(self._call(self.reader.functions.health_of(chunk)))
+            rows.extend(self._call(self.reader_fn.health_of(chunk)))
         return [BucketHealth(*row) for row in rows]
 
     def all_health(self) -> list[BucketHealth]:
@@ -186,41 +189,41 @@ class MarginEngine(ContractBinding):
         return [row for start in range(0, total, PAGE) for row in self.health_page(start, PAGE)]
 
     def account_count(self) -> int:
-        return self._call(self.contract.functions.account_count())
+        return self._call(self.fn.account_count())
 
     def accounts(self) -> list[str]:
-        return [self._call(self.contract.functions.account_at(i)) for i in range(self.account_count())]
+        return [self._call(self.fn.account_at(i)) for i in range(self.account_count())]
 
     def market(self, market: str | int, price: int = 0) -> MarketState:
         """Open interest and funding; with ``price``, funding accrued to the pending block at that price."""
         market_id = self.catalog.market_id(market)
-        values = self._call(self.contract.functions.market_view(market_id, price))
+        values = self._call(self.fn.market_view(market_id, price))
         return MarketState(self.catalog.markets[market_id], *values)
 
     def funds(self) -> list[FundBalance]:
-        rows = self._call(self.reader.functions.funds())
+        rows = self._call(self.reader_fn.funds())
         return [FundBalance(cid, self.catalog.by_cid(cid).chain, self.catalog.by_cid(cid).asset, pool, insurance)
                 for cid, pool, insurance in rows]
 
     def totals(self) -> EngineTotals:
-        return EngineTotals(*self._call(self.contract.functions.totals()))
+        return EngineTotals(*self._call(self.fn.totals()))
 
     def credited(self, account: str) -> dict[int, int]:
         """Collateral credited to ``account`` per collateral id, all buckets together (native units)."""
-        return dict(enumerate(self._call(self.contract.functions.credited_all(account))))
+        return dict(enumerate(self._call(self.fn.credited_all(account))))
 
     def credited_totals(self) -> dict[int, int]:
         """Collateral credited to all accounts together, per collateral id (native units): what must stay
         covered by collateral locked on the vault chains."""
-        return {c.cid: self._call(self.contract.functions.credited_total(c.cid)) for c in self.catalog.collaterals}
+        return {c.cid: self._call(self.fn.credited_total(c.cid)) for c in self.catalog.collaterals}
 
     def collateral(self, account: str, cid: int, bucket: int = CROSS) -> int:
         _check_bucket(bucket)
-        return self._call(self.contract.functions.collateral(account, bucket, self.catalog.by_cid(cid).cid))
+        return self._call(self.fn.collateral(account, bucket, self.catalog.by_cid(cid).cid))
 
     def balance(self, account: str, bucket: int = CROSS) -> int:
         _check_bucket(bucket)
-        return self._call(self.contract.functions.balances(account, bucket))
+        return self._call(self.fn.balances(account, bucket))
 
     # -- writes (submit only) ------------------------------------------------------
 
@@ -235,16 +238,16 @@ class MarginEngine(ContractBinding):
     ) -> HexBytes:
         """Change the sender's position by ``size_delta`` (WAD base units, + buys) at the oracle price."""
         return self._send(
-            self.contract.functions.trade(self.catalog.market_id(market), size_delta, bucket, acceptable_price), sender, gas
+            self.fn.trade(self.catalog.market_id(market), size_delta, bucket, acceptable_price), sender, gas
         )
 
     def liquidate(self, sender: Sender, account: str, bucket: int = CROSS, gas: int = GAS_LIQUIDATE) -> HexBytes:
-        return self._send(self.contract.functions.liquidate(account, bucket), sender, gas)
+        return self._send(self.fn.liquidate(account, bucket), sender, gas)
 
     def move_collateral(
         self, sender: Sender, from_bucket: int, to_bucket: int, cid: int, amount: int, gas: int = GAS_MOVE
     ) -> HexBytes:
-        return self._send(self.contract.functions.move_collateral(from_bucket, to_bucket, cid, amount), sender, gas)
+        return self._send(self.fn.move_collateral(from_bucket, to_bucket, cid, amount), sender, gas)
 
 
 def _check_bucket(bucket: int) -> None:

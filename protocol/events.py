@@ -1,4 +1,4 @@
-"""The protocol contracts' events as dataclasses, decoded from raw logs with one ``get_logs`` per range.
+"""The protocol contracts' events as dataclasses, decoded from the chain's logs.
 
 Every event carries where it was logged (``block_number``, ``log_index``, ``tx_hash``,
 ``address``) followed by its fields, named as in the contract. USD amounts are WAD,
@@ -14,7 +14,8 @@ from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from hexbytes import HexBytes
-from web3 import Web3
+
+from chains.blocks import Log
 
 from protocol.messages import Dest, SeizeItem, Source
 
@@ -302,9 +303,9 @@ class EventDecoder:
         if by_name:
             raise TypeError(f"events missing from the ABI: {', '.join(by_name)}")
 
-    def decode(self, log: Mapping[str, Any]) -> ContractEvent | None:
+    def decode(self, log: Log) -> ContractEvent | None:
         """The event a log holds, or None when it is not one of this contract's known events."""
-        topics = log["topics"]
+        topics = log.topics
         if not topics:
             return None
         found = self._by_topic.get(bytes(topics[0]))
@@ -316,28 +317,20 @@ class EventDecoder:
         values: dict[str, Any] = {}
         for item, topic in zip(indexed, topics[1:]):
             values[item["name"]] = abi_decode([collapse_if_tuple(item)], bytes(topic))[0]
-        decoded = abi_decode([collapse_if_tuple(i) for i in plain], bytes(log["data"])) if plain else ()
+        decoded = abi_decode([collapse_if_tuple(i) for i in plain], log.data) if plain else ()
         values.update({i["name"]: v for i, v in zip(plain, decoded)})
         for item in entry["inputs"]:
             values[item["name"]] = _python_value(item["type"], values[item["name"]])
         return cls(
-            block_number=log["blockNumber"],
-            log_index=log["logIndex"],
-            tx_hash=HexBytes(log["transactionHash"]),
-            address=to_checksum_address(log["address"]),
+            block_number=log.block_number,
+            log_index=log.log_index,
+            tx_hash=HexBytes(log.transaction_hash),
+            address=to_checksum_address(log.address),
             **values,
         )
 
-    def decode_all(self, logs: Iterable[Mapping[str, Any]]) -> list[ContractEvent]:
+    def decode_all(self, logs: Iterable[Log]) -> list[ContractEvent]:
         return [event for event in (self.decode(log) for log in logs) if event is not None]
-
-
-def fetch_events(w3: Web3, address: str, decoder: EventDecoder, from_block: int, to_block: int) -> list[ContractEvent]:
-    """Every known event of the contract at ``address`` in blocks ``from_block..to_block`` (inclusive), in order."""
-    if to_block < from_block:
-        return []
-    logs = w3.eth.get_logs({"fromBlock": from_block, "toBlock": to_block, "address": address})
-    return decoder.decode_all(logs)
 
 
 def _python_value(abi_type: str, value: Any) -> Any:

@@ -66,35 +66,35 @@ class Oracle(ContractBinding):
 
     def price(self, feed: str | int) -> int:
         """The current price (WAD); raises ProtocolCallError("stale price") without a fresh quorum."""
-        return self._call(self.contract.functions.price(self.feed_id(feed)))
+        return self._call(self.fn.price(self.feed_id(feed)))
 
     def liquidation_price(self, feed: str | int) -> int:
-        return self._call(self.contract.functions.liquidation_price(self.feed_id(feed)))
+        return self._call(self.fn.liquidation_price(self.feed_id(feed)))
 
     def prices(self, for_liquidation: bool = False) -> dict[str, int]:
         """Every feed's price in one call; 0 where none is usable."""
-        values = self._call(self.contract.functions.read_prices(list(range(len(self.feeds))), for_liquidation))
+        values = self._call(self.fn.read_prices(list(range(len(self.feeds))), for_liquidation))
         return dict(zip(self.feeds, values))
 
     def feed_state(self, feed: str | int) -> FeedState:
         feed_id = self.feed_id(feed)
-        values = self._call(self.contract.functions.feed_state(feed_id))
+        values = self._call(self.fn.feed_state(feed_id))
         return FeedState(self.feeds[feed_id], *values)
 
     def report_of(self, feed: str | int, reporter: str) -> tuple[int, int]:
         """A reporter's latest (price, timestamp) for a feed."""
-        price, timestamp = self._call(self.contract.functions.report_of(self.feed_id(feed), reporter))
+        price, timestamp = self._call(self.fn.report_of(self.feed_id(feed), reporter))
         return price, timestamp
 
     def reporters(self) -> tuple[str, ...]:
-        return tuple(self._call(self.contract.functions.reporter_list()))
+        return tuple(self._call(self.fn.reporter_list()))
 
     # -- writes (submit only) ------------------------------------------------------
 
     def report(self, sender: Sender, prices: Mapping[str | int, int], gas: int = GAS_REPORT) -> HexBytes:
         """The sender, a reporter, reports ``prices`` (WAD) for some feeds as of the pending block."""
         feeds, values = self._columns(prices)
-        return self._send(self.contract.functions.report(feeds, values), sender, gas)
+        return self._send(self.fn.report(feeds, values), sender, gas)
 
     def sign_report(self, reporter: LocalAccount, prices: Mapping[str | int, int], timestamp: int) -> SignedReport:
         """A report signed off chain by ``reporter``, for anyone to submit with :meth:`report_signed`."""
@@ -120,7 +120,7 @@ class Oracle(ContractBinding):
         if any(r.feeds != feeds for r in reports):
             raise ProtocolError("signed reports submitted together must cover the same feeds in the same order")
         payload = [(list(r.prices), r.timestamp, r.v, r.r, r.s) for r in reports]
-        return self._send(self.contract.functions.report_signed(list(feeds), payload), sender, gas)
+        return self._send(self.fn.report_signed(list(feeds), payload), sender, gas)
 
     def _columns(self, prices: Mapping[str | int, int]) -> tuple[list[int], list[int]]:
         if not prices:

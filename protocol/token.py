@@ -12,27 +12,27 @@ GAS_TOKEN_TX = 120_000
 class Token(ContractBinding):
     @property
     def symbol(self) -> str:
-        return self._call(self.contract.functions.symbol())
+        return self._call(self.fn.symbol())
 
     @property
     def decimals(self) -> int:
-        return self._call(self.contract.functions.decimals())
+        return self._call(self.fn.decimals())
 
     def balance_of(self, owner: str) -> int:
-        return self._call(self.contract.functions.balanceOf(owner))
+        return self._call(self.fn.balanceOf(owner))
 
     def allowance(self, owner: str, spender: str) -> int:
-        return self._call(self.contract.functions.allowance(owner, spender))
+        return self._call(self.fn.allowance(owner, spender))
 
     def total_supply(self) -> int:
-        return self._call(self.contract.functions.totalSupply())
+        return self._call(self.fn.totalSupply())
 
     def mint(self, sender: Sender, receiver: str, amount: int, gas: int = GAS_TOKEN_TX) -> HexBytes:
         """Mint ``amount`` (native units); only the deployer (the minter) may."""
-        return self._send(self.contract.functions.mint(receiver, amount), sender, gas)
+        return self._send(self.fn.mint(receiver, amount), sender, gas)
 
     def approve(self, sender: Sender, spender: str, amount: int, gas: int = GAS_TOKEN_TX) -> HexBytes:
-        return self._send(self.contract.functions.approve(spender, amount), sender, gas)
+        return self._send(self.fn.approve(spender, amount), sender, gas)
 
     def transfer(self, sender: Sender, receiver: str, amount: int, gas: int = GAS_TOKEN_TX) -> HexBytes:
-        return self._send(self.contract.functions.transfer(receiver, amount), sender, gas)
+        return self._send(self.fn.transfer(receiver, amount), sender, gas)

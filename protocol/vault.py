@@ -83,45 +83,45 @@ class Vault(ContractBinding):
 
     def ledger(self, asset: str) -> VaultLedger:
         token = self.token(asset)
-        values = self._call(self.contract.functions.ledger(token))
+        values = self._call(self.fn.ledger(token))
         return VaultLedger(self.asset_of(token), token, *values)
 
     def ledgers(self) -> dict[str, VaultLedger]:
         return {name: self.ledger(name) for name in self.tokens}
 
     def locked(self, account: str, asset: str) -> int:
-        return self._call(self.contract.functions.locked(account, self.token(asset)))
+        return self._call(self.fn.locked(account, self.token(asset)))
 
     def request(self, request_id: int) -> WithdrawalRequest:
-        account, token, amount, recipient, status = self._call(self.contract.functions.requests(request_id))
+        account, token, amount, recipient, status = self._call(self.fn.requests(request_id))
         return WithdrawalRequest(request_id, account, token, amount, recipient, RequestStatus(status))
 
     def request_count(self) -> int:
-        return self._call(self.contract.functions.request_count())
+        return self._call(self.fn.request_count())
 
     def engine(self) -> tuple[int, str]:
         """The trusted engine: (chain id, address)."""
-        return self._call(self.contract.functions.engine_chain_id()), self._call(self.contract.functions.engine())
+        return self._call(self.fn.engine_chain_id()), self._call(self.fn.engine())
 
     # -- writes (submit only; the caller mines) --------------------------------------
 
     def deposit(self, sender: Sender, asset: str, amount: int, account: str | None = None, gas: int = GAS_DEPOSIT) -> HexBytes:
         """Lock ``amount`` (native units) for ``account`` on the perp chain (default: the sender). Needs an allowance."""
         target = account or self._sender_address(sender)
-        return self._send(self.contract.functions.deposit(self.token(asset), amount, target), sender, gas)
+        return self._send(self.fn.deposit(self.token(asset), amount, target), sender, gas)
 
     def request_withdraw(
         self, sender: Sender, asset: str, amount: int, recipient: str | None = None, gas: int = GAS_REQUEST
     ) -> HexBytes:
         """Ask the engine to release ``amount`` of the sender's margin to ``recipient`` (default: the sender)."""
         target = recipient or self._sender_address(sender)
-        return self._send(self.contract.functions.request_withdraw(self.token(asset), amount, target), sender, gas)
+        return self._send(self.fn.request_withdraw(self.token(asset), amount, target), sender, gas)
 
     def fund_pool(self, sender: Sender, asset: str, amount: int, gas: int = GAS_FUND) -> HexBytes:
-        return self._send(self.contract.functions.fund_pool(self.token(asset), amount), sender, gas)
+        return self._send(self.fn.fund_pool(self.token(asset), amount), sender, gas)
 
     def fund_insurance(self, sender: Sender, asset: str, amount: int, gas: int = GAS_FUND) -> HexBytes:
-        return self._send(self.contract.functions.fund_insurance(self.token(asset), amount), sender, gas)
+        return self._send(self.fn.fund_insurance(self.token(asset), amount), sender, gas)
 
     def withdraw_treasury(self, sender: Sender, asset: str, amount: int, receiver: str, gas: int = GAS_FUND) -> HexBytes:
-        return self._send(self.contract.functions.withdraw_treasury(self.token(asset), amount, receiver), sender, gas)
+        return self._send(self.fn.withdraw_treasury(self.token(asset), amount, receiver), sender, gas)

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, Generator
 
 import simpy
-from eth_utils import to_checksum_address
+from eth_utils import to_canonical_address
 from hexbytes import HexBytes
-from web3.exceptions import TransactionNotFound
 
 from chains import Chain, revert_reason
+from chains.abi import BoundCall
 from chains.errors import XmarginError
 from chains.seeding import derive_rng
 from bridge.attestations import AttestationStore
@@ -180,14 +180,8 @@ class _Session:
             cursor = self.db.cursor(chain.chain_id)
             if final <= cursor:
                 continue
-            logs = chain.w3.eth.get_logs(
-                {
-                    "fromBlock": cursor + 1,
-                    "toBlock": final,
-                    "address": self.deployment.mailbox_address(chain.name),
-                    "topics": [DISPATCH_TOPIC],
-                }
-            )
+            mailbox = to_canonical_address(self.deployment.mailbox_address(chain.name))
+            logs = chain.logs(cursor + 1, final, {mailbox}, [DISPATCH_TOPIC])
             tree = self.trees[chain.chain_id]
             rows = []
             for log in logs:
@@ -197,7 +191,7 @@ class _Session:
                 tree.append(message.id)
                 routable = self.deployment.chain_name(message.dst_chain_id) is not None
                 status = "pending" if routable else "abandoned"
-                rows.append((message.id, message.nonce, message.dst_chain_id, log["blockNumber"], message.encoded, status))
+                rows.append((message.id, message.nonce, message.dst_chain_id, log.block_number, message.encoded, status))
                 if not routable:
                     self.lifecycle.emit(
                         now, message.id, "abandoned", actor=self.relayer.name, reason=f"no chain with id {message.dst_chain_id}"
@@ -223,8 +217,7 @@ class _Session:
         timeouts = queued.timeouts + (1 if queued.status == "sent" else 0)
         dst = self.deployment.chain_name(queued.dst_chain_id)
         src = self.deployment.chain_name(queued.src_chain_id)
-        mailbox = self.deployment.mailbox(dst)
-        if queued.attempts > 0 and mailbox.functions.delivered(queued.message_id).call(block_identifier="pending"):
+        if queued.attempts > 0 and self._delivered(dst, queued.message_id):
             self.db.update(queued.message_id, status="done", outcome="delivered", timeouts=timeouts)
             return
         proof = self._proof(queued, src, dst)
@@ -247,15 +240,25 @@ class _Session:
         )
         self.relayer.transport.send(packet, self.relayer.receive)
 
+    def _read(self, chain_name: str, call: BoundCall, block: str | None = None) -> Any:
+        result = self.deployment.chain_set[chain_name].call(call.to, call.calldata, block=block)
+        if not result.success:
+            raise RelayerError(f"{self.relayer.name}: reading {call.fn_name} on {chain_name}'s mailbox failed: {result.error}")
+        return call.function.decode(result.output)
+
+    def _delivered(self, dst: str, message_id: bytes) -> bool:
+        """Whether the destination delivered the message meanwhile (counting what its next block would)."""
+        return self._read(dst, self.deployment.mailbox_calls(dst).delivered(message_id), block="pending")
+
     def _validator_set(self, src: str, dst: str) -> tuple[frozenset[str], int]:
         """The destination's validator set and threshold for ``src``, read from chain once and cached."""
         key = (dst, self.deployment.chain_set[src].chain_id)
         known = self._sets.get(key)
         if known is None:
-            mailbox = self.deployment.mailbox(dst)
-            validators = mailbox.functions.validators(key[1]).call()
-            threshold = mailbox.functions.threshold(key[1]).call()
-            known = self._sets[key] = (frozenset(to_checksum_address(v) for v in validators), threshold)
+            mailbox = self.deployment.mailbox_calls(dst)
+            validators = self._read(dst, mailbox.validators(key[1]))
+            threshold = self._read(dst, mailbox.threshold(key[1]))
+            known = self._sets[key] = (frozenset(validators), threshold)
         return known
 
     def _proof(self, queued: QueuedMessage, src: str, dst: str) -> bytes | None:
@@ -286,22 +289,21 @@ class _Session:
         if tx_hash in pending:
             self.db.recheck_submission(submission.tx_hash, now + self.config.poll_interval)
             return
-        try:
-            receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
-        except TransactionNotFound:  # dropped by a reorg: the message goes back to the queue
+        receipt = chain.receipt(tx_hash)
+        if receipt is None:  # dropped (a reorg, or the pool let it go): the message goes back to the queue
             if self.db.close_submission(submission.tx_hash) == 0:
                 self._requeue(submission.message_id, now)
             return
-        if receipt["blockNumber"] > chain.finalized_number:
+        if receipt.block_number > chain.finalized_number:
             self.db.recheck_submission(submission.tx_hash, now + self.config.poll_interval)
             return
         still_open = self.db.close_submission(submission.tx_hash)
         queued = self.db.get(submission.message_id)
-        if receipt["status"] == 1:
+        if receipt.status == 1:
             self.db.update(submission.message_id, status="done", outcome="processed")
             return
         reason = revert_reason(chain, tx_hash)
-        name, block = self.relayer.name, receipt["blockNumber"]
+        name, block = self.relayer.name, receipt.block_number
         if reason == ALREADY_DELIVERED:
             self.lifecycle.emit(now, submission.message_id, "duplicate", chain=chain.name, block=block, actor=name,
                                 attempt=submission.attempt)
@@ -355,8 +357,8 @@ class _Session:
         now = self.env.now
         name = self.relayer.name
         result = send_process(
-            self.deployment.mailbox(packet.dst), packet.message, packet.proof, self.relayer.account.address,
-            self.config.gas_limit,
+            self.deployment.chain_set[packet.dst], self.deployment.mailbox_calls(packet.dst).process(packet.message, packet.proof),
+            self.relayer.account.address, self.config.gas_limit,
         )
         if result.ok:
             self.lifecycle.emit(now, packet.message_id, "submitted", chain=packet.dst, actor=name,

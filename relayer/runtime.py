@@ -169,7 +169,9 @@ class Bridge:
         """Dispatches sent but not yet mined (the mailboxes' pending nonces minus what the watchers saw)."""
         waiting = 0
         for name, watcher in self.watchers.items():
-            nonce = self.deployment.mailbox(name).functions.nonce().call(block_identifier="pending")
+            call = self.deployment.mailbox_calls(name).nonce()
+            result = self.chain_set[name].call(call.to, call.calldata, block="pending")
+            nonce = call.function.decode(result.output)
             waiting += nonce - len(watcher.messages)
         return waiting
 

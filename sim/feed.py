@@ -65,7 +65,7 @@ class EventFeed:
             return
         t = sim_time_of(chain, block.timestamp)
         for binding in self._contracts.get(chain.name, ()):
-            for event in binding.events_in_blocks(block.number, block.number):
+            for event in binding.events_in(block):
                 name = type(event).__name__
                 for listener in self._everything:
                     listener(t, chain.name, event)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bridge import MessageRecord
+from chains.engines import FASTEST_ENGINE, check_engine
 from chains.errors import ConfigError
 from sim.invariants import InvariantViolation
 from sim.metrics import usd
@@ -62,12 +63,14 @@ def prepare_run_dir(out: str | Path | None, scenario: Scenario) -> Path:
 
 
 def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Progress | None = None,
-                 measure_memory: bool = False) -> RunResult:
+                 measure_memory: bool = False, engine: str = FASTEST_ENGINE) -> RunResult:
+    """Run ``scenario`` on ``engine`` (every engine gives the same trace) and write its run directory."""
+    check_engine(engine)
     run_dir = prepare_run_dir(out, scenario)
     wall_start = time.perf_counter()
     if measure_memory:
         tracemalloc.start()
-    world = World(scenario, run_dir)
+    world = World(scenario, run_dir, engine)
     violation: InvariantViolation | None = None
     status = "crashed"
     try:
@@ -113,6 +116,7 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
         "attack_successes": [a.to_dict() for a in world.invariants.attacks],
         "trace_hash": world.trace.digest,
         "trace_events": world.trace.count,
+        "evm_engine": world.engine,
         "simulated_seconds": round(simulated, 3),
         "wall_seconds": round(wall, 3),
         "simulated_per_wall_second": round(simulated / wall, 2) if wall > 0 else None,

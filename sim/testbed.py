@@ -15,6 +15,7 @@ import simpy
 from bridge import BridgeConfig, BridgeDeployment, Lifecycle, deploy_bridge
 from chains import Chain, ChainSet
 from chains.config import DEFAULT_WORLD, ChainConfig
+from chains.engines import REFERENCE_ENGINE
 from chains.producer import BlockListener, sim_time_of, start_block_production
 from protocol import ProtocolConfig, ProtocolDeployment, deploy_protocol
 from relayer import Bridge
@@ -66,13 +67,14 @@ def build_testbed(
     lifecycle: Lifecycle | None = None,
     listeners: Sequence[BlockListener] = (),
     env_factory: Callable[[float], simpy.Environment] | None = None,
+    engine: str = REFERENCE_ENGINE,
 ) -> Testbed:
-    """Deploy everything and start block production, validators and relayers on a fresh clock."""
+    """Deploy everything on ``engine`` and start block production, validators and relayers on a fresh clock."""
     if not isinstance(protocol_config, ProtocolConfig):
         protocol_config = ProtocolConfig.from_dict(protocol_config or {})
     if not isinstance(bridge_config, BridgeConfig):
         bridge_config = BridgeConfig.from_dict(bridge_config or {})
-    chains = ChainSet.from_configs(chain_configs, seed=seed, extra_alloc=extra_alloc)
+    chains = ChainSet.from_configs(chain_configs, seed=seed, extra_alloc=extra_alloc, engine=engine)
     if vault_chains is None:
         vault_chains = [name for name in chains.names if name != perp_chain]
     bridge_deployment = deploy_bridge(chains, bridge_config, seed)

@@ -14,11 +14,12 @@ from typing import Any, Callable, Generator
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from web3.exceptions import TransactionNotFound
 
 from bridge import Lifecycle, LifecycleEvent
 from chains import Chain, MinedBlock, revert_reason
 from chains.accounts import keyed_account
+from chains.engines import REFERENCE_ENGINE
+from chains.errors import XmarginError
 from chains.producer import sim_time_of
 from protocol import WAD
 from protocol.events import ContractEvent
@@ -43,8 +44,9 @@ def mean_latency(model: Any) -> float:
 
 
 class World:
-    def __init__(self, scenario: Scenario, run_dir: Path | None = None) -> None:
+    def __init__(self, scenario: Scenario, run_dir: Path | None = None, engine: str = REFERENCE_ENGINE) -> None:
         self.scenario = scenario
+        self.engine = engine
         seed = scenario.seed
         self.trace = Trace(run_dir / "trace.jsonl" if run_dir is not None else None)
         trader_accounts = [keyed_account(f"trader-{i}", seed) for i in range(scenario.traders.count)]
@@ -57,7 +59,7 @@ class World:
         self.testbed = build_testbed(
             scenario.chains, scenario.protocol, scenario.bridge, seed, scenario.perp_chain, scenario.vault_chains,
             data_dir=data_dir, extra_alloc={a.address: AGENT_BALANCE_WEI for a in agents},
-            lifecycle=self.lifecycle, listeners=[self.on_block],
+            lifecycle=self.lifecycle, listeners=[self.on_block], engine=engine,
         )
         self.env = self.testbed.env
         self.chains = self.testbed.chains
@@ -139,9 +141,9 @@ class World:
         resubmitted = 0
         for dropped in report.dropped:
             try:
-                chain.w3.eth.send_raw_transaction(dropped.raw)
+                chain.send_raw_transaction(dropped.raw)
                 resubmitted += 1
-            except Exception:  # noqa: BLE001 - a dropped transaction may no longer be valid; that is the fault
+            except XmarginError:  # a dropped transaction may no longer be valid; that is the fault
                 continue
         self.record("faults", "reorg", chain=chain_name, depth=report.depth, old_head=report.old_head,
                     new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted)
@@ -187,11 +189,10 @@ class World:
 
     def failure(self, chain: Chain, tx_hash: HexBytes) -> str | None:
         """None if the transaction succeeded, else why it failed (or that it is not mined yet)."""
-        try:
-            receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
-        except TransactionNotFound:
+        receipt = chain.receipt(tx_hash)
+        if receipt is None:
             return "not mined"
-        return None if receipt["status"] == 1 else revert_reason(chain, tx_hash)
+        return None if receipt.status == 1 else revert_reason(chain, tx_hash)
 
     def price(self, feed: str) -> float:
         return self.prices[feed].price_at(self.env.now)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from chains.chain import Chain
+from chains.fees import DEFAULT_PRIORITY_FEE
 from chains.rpc.blocks import PENDING, resolve_block
 from chains.rpc.errors import invalid_params
 from chains.rpc.params import parse_quantity, positional
 from chains.txpool import effective_tip
 
-DEFAULT_PRIORITY_FEE = 10**9
 MAX_FEE_HISTORY_BLOCKS = 1024
 
 

@@ -14,7 +14,8 @@ from chains.chain import Chain
 from chains.rpc.blocks import PENDING
 from chains.rpc.errors import SERVER_ERROR, RpcError, invalid_params
 from chains.rpc.execution import estimate_gas, parse_call_request
-from chains.rpc.fees import DEFAULT_PRIORITY_FEE, pending_base_fee
+from chains.fees import DEFAULT_PRIORITY_FEE
+from chains.rpc.fees import pending_base_fee
 from chains.rpc.params import parse_data, parse_object, parse_quantity, positional
 from chains.signing import transaction_from_fields
 

@@ -108,7 +108,7 @@ class World:
         mailbox = self.mailbox(dst)
         message_id = HexBytes(Message.decode(message).id) if _decodable(message) else None
         before = _state(self, dst, message_id)
-        reason = simulate(mailbox.functions.process(message, proof), chain.accounts[1].address, GAS)
+        reason = simulate(chain, mailbox.functions.process(message, proof), chain.accounts[1].address, GAS)
         assert reason is not None, "process unexpectedly succeeds"
         receipt = self.process(dst, message, proof)
         assert receipt["status"] == 0

@@ -25,7 +25,7 @@ def test_latest_checkpoint_needs_a_message(world):
     mailbox = world.mailbox("vault-l2")
     assert mailbox.functions.nonce().call() == 0
     sender = world.chain_set["vault-l2"].accounts[0].address
-    assert simulate(mailbox.functions.latest_checkpoint(), sender, 100_000) == "no message dispatched yet"
+    assert simulate(world.chain_set["vault-l2"], mailbox.functions.latest_checkpoint(), sender, 100_000) == "no message dispatched yet"
 
 
 @settings(max_examples=40, deadline=None)

@@ -61,7 +61,7 @@ def test_nonces_count_up_per_mailbox(world):
 def test_dispatch_refuses_bad_destinations(world, dst, recipient, reason):
     chain = world.chain_set["vault-l1"]
     call = world.mailbox("vault-l1").functions.dispatch(dst, recipient, b"x")
-    assert simulate(call, chain.accounts[0].address, 500_000) == reason
+    assert simulate(chain, call, chain.accounts[0].address, 500_000) == reason
 
 
 def test_dispatch_refuses_a_body_over_the_limit(world):
