@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from eth_abi import encode as abi_encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
+from chains.abi import checksum
 from chains.errors import XmarginError
 
 VERSION = 1
@@ -40,8 +41,8 @@ class Message:
     def __post_init__(self) -> None:
         if len(self.body) > MAX_BODY:
             raise MalformedMessage(f"message body is {len(self.body)} bytes; at most {MAX_BODY} are allowed")
-        object.__setattr__(self, "sender", to_checksum_address(self.sender))
-        object.__setattr__(self, "recipient", to_checksum_address(self.recipient))
+        object.__setattr__(self, "sender", checksum(self.sender))
+        object.__setattr__(self, "recipient", checksum(self.recipient))
         object.__setattr__(self, "body", bytes(self.body))
 
     @cached_property

@@ -20,7 +20,9 @@ from eth_keys import keys
 from eth_keys.exceptions import BadSignature
 from eth_utils import keccak, to_canonical_address
 
+from chains.abi import checksum
 from chains.errors import XmarginError
+from chains.signing import signing_key
 from bridge.merkle import DEPTH
 
 MODE_MULTISIG = 1
@@ -70,10 +72,10 @@ class Signature:
 
 
 def sign_digest(private_key: bytes, digest: bytes) -> Signature:
-    key = keys.PrivateKey(private_key)
+    key = signing_key(bytes(private_key))
     signature = key.sign_msg_hash(digest)
     data = signature.r.to_bytes(32, "big") + signature.s.to_bytes(32, "big") + bytes([signature.v + 27])
-    return Signature(key.public_key.to_checksum_address(), data)
+    return Signature(checksum(key.address), data)
 
 
 def recover_signer(digest: bytes, data: bytes) -> str | None:
@@ -82,7 +84,7 @@ def recover_signer(digest: bytes, data: bytes) -> str | None:
         return None
     try:
         signature = keys.Signature(vrs=(data[64] - 27, int.from_bytes(data[:32], "big"), int.from_bytes(data[32:64], "big")))
-        return signature.recover_public_key_from_msg_hash(digest).to_checksum_address()
+        return checksum(signature.recover_public_key_from_msg_hash(digest).to_canonical_address())
     except (BadSignature, ValueError):
         return None
 

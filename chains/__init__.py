@@ -1,5 +1,11 @@
 """The EVM runtime: one :class:`Chain` per network and a :class:`ChainSet` for all of them."""
 
+import os
+
+# keccak through safe-pysha3 (C) rather than pycryptodome: a sixth of the cost, and the simulation hashes a lot.
+# eth-hash picks its backend at the first hash, so this must run before anything hashes.
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
+
 from chains.blocks import Block, Log, MinedBlock, Receipt
 from chains.chain import Chain, DroppedTransaction, ReorgReport
 from chains.chain_set import ChainSet

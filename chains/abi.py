@@ -9,6 +9,7 @@ unwrapped, several as a tuple, arrays as lists, addresses checksummed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -17,6 +18,12 @@ from eth_utils import function_abi_to_4byte_selector, to_canonical_address, to_c
 from eth_utils.abi import collapse_if_tuple
 
 from chains.errors import XmarginError
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def checksum(address: str | bytes) -> str:
+    """EIP-55 form of an address, remembered: the same few hundred addresses come back all run long."""
+    return to_checksum_address(address)
 
 
 class AbiError(XmarginError):
@@ -53,7 +60,7 @@ def _shape(abi: Mapping[str, Any], value: Any) -> Any:
     if kind == "tuple":
         return tuple(_shape(component, item) for component, item in zip(abi["components"], value))
     if kind == "address":
-        return to_checksum_address(value)
+        return checksum(value)
     return value
 
 

@@ -1,9 +1,12 @@
 """Blocks, receipts and logs as the chain stores them, and the header as Ethereum hashes it.
 
 The header has Cancun's twenty fields in their RLP order, so a block hash is what any
-client would compute from the fields it is shown. Its ``state_root`` is the chain's
-state commitment (see :mod:`chains.state`), the same on every engine; the transaction
-and receipt roots are the real tries of the block's transactions and receipts.
+client would compute from the fields it is shown. Its three roots are commitments the
+chain computes the same way on every engine: ``state_root`` to the state (see
+:mod:`chains.state`), ``transactionsRoot`` and ``receiptsRoot`` to the block's
+transactions and receipts, as keccak of their RLP list rather than a Merkle-Patricia
+trie (an ordered trie of a block's items costs milliseconds in Python, per block, and
+no client of a testbed verifies it).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
-from eth.db.trie import make_trie_root_and_nodes
+from eth_bloom import BloomFilter
 from eth_utils import keccak
 from hexbytes import HexBytes
 from rlp.codec import encode_raw
@@ -105,9 +108,25 @@ def seal_header(
                        gas_limit, gas_used, base_fee, mix_hash, keccak(encoded))
 
 
-def trie_root(items: tuple[Any, ...]) -> bytes:
-    """The root of the trie of ``items`` (objects with ``encode()``), keyed by position, as in a header."""
-    return make_trie_root_and_nodes(items)[0] if items else BLANK_ROOT_HASH
+def list_root(encoded: list[bytes]) -> bytes:
+    """The commitment to a block's items (their encodings, in order); an empty block has the empty trie's root."""
+    return keccak(encode_raw(encoded)) if encoded else BLANK_ROOT_HASH
+
+
+def encode_receipt(kind: int, success: bool, cumulative_gas: int, logs: list[tuple[bytes, tuple[bytes, ...], bytes]]) -> bytes:
+    """A receipt's consensus encoding without its bloom (which the logs determine): EIP-2718 typed when ``kind``."""
+    body = encode_raw([b"\x01" if success else b"", _quantity(cumulative_gas),
+                       [[address, list(topics), data] for address, topics, data in logs]])
+    return bytes([kind]) + body if kind else body
+
+
+def logs_bloom(logs: list[tuple[bytes, tuple[bytes, ...], bytes]]) -> int:
+    bloom = BloomFilter()
+    for address, topics, _ in logs:
+        bloom.add(address)
+        for topic in topics:
+            bloom.add(topic)
+    return int(bloom)
 
 
 @dataclass(frozen=True, slots=True)

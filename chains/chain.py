@@ -13,7 +13,9 @@ listeners directly.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -22,12 +24,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from eth._utils.address import generate_contract_address
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth_account.signers.local import LocalAccount
-from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 from hexbytes import HexBytes
 
 from chains.accounts import chain_mnemonic, derive_accounts
-from chains.blocks import Block, BlockHeader, Log, Receipt, seal_header, trie_root
+from chains.blocks import Block, BlockHeader, Log, Receipt, encode_receipt, list_root, logs_bloom, seal_header
 from chains.config import ChainConfig
 from chains.engines import REFERENCE_ENGINE, create_engine
 from chains.engines.base import (
@@ -42,7 +43,7 @@ from chains.engines.base import (
 )
 from chains.errors import ChainStateError, TransactionRejected
 from chains.fees import FeeBid, suggested_bid
-from chains.signing import check_chain_id, decode_transaction, sign_dynamic_fee
+from chains.signing import SigningKey, check_chain_id, decode_transaction, sign_dynamic_fee, signing_key
 from chains.state import StateDiff, WorldState, extend_root
 from chains.txpool import Pooled, TxPool, rejection
 
@@ -87,7 +88,7 @@ class Chain:
         self.engine_name = engine
         self.mnemonic = chain_mnemonic(seed, config.name)
         self.accounts: list[LocalAccount] = derive_accounts(self.mnemonic, config.accounts)
-        self.keys: dict[bytes, PrivateKey] = {}  # the accounts this chain signs for
+        self.keys: dict[bytes, SigningKey] = {}  # the accounts this chain signs for
         for account in self.accounts:
             self.add_account(account)
         genesis = {to_canonical_address(a.address): config.balance_eth * 10**18 for a in self.accounts}
@@ -197,8 +198,8 @@ class Chain:
 
     def _genesis_block(self) -> Block:
         header = seal_header(
-            b"\x00" * 32, 0, self.config.genesis_timestamp, COINBASE, self.state.genesis_root, trie_root(()),
-            trie_root(()), 0, self.config.block_gas_limit, 0, GENESIS_BASE_FEE, self._mix_hash(0),
+            b"\x00" * 32, 0, self.config.genesis_timestamp, COINBASE, self.state.genesis_root, list_root([]),
+            list_root([]), 0, self.config.block_gas_limit, 0, GENESIS_BASE_FEE, self._mix_hash(0),
         )
         return Block(header, (), ())
 
@@ -364,21 +365,21 @@ class Chain:
 
     def _seal(self, parent: BlockHeader, number: int, timestamp: int, base_fee: int,
               executed: list[tuple[Pooled, Execution]], diff: StateDiff) -> Block:
-        evm_receipts, cumulative, bloom = [], 0, 0
+        transactions = tuple(pooled.transaction for pooled, _ in executed)
+        encoded_receipts, blooms, cumulative = [], [], 0
         for pooled, execution in executed:
             cumulative += execution.gas_used
-            entries = [(log.address, [int.from_bytes(t, "big") for t in log.topics], log.data) for log in execution.logs]
-            receipt = pooled.transaction.make_receipt(b"\x01" if execution.success else b"", cumulative, entries)
-            evm_receipts.append(receipt)
-            bloom |= receipt.bloom
-        transactions = tuple(pooled.transaction for pooled, _ in executed)
+            entries = [(log.address, log.topics, log.data) for log in execution.logs]
+            encoded_receipts.append(encode_receipt(pooled.transaction.type_id or 0, execution.success, cumulative, entries))
+            blooms.append(logs_bloom(entries) if entries else 0)
         header = seal_header(
-            parent.hash, number, timestamp, COINBASE, extend_root(parent.state_root, diff), trie_root(transactions),
-            trie_root(tuple(evm_receipts)), bloom, self.config.block_gas_limit, cumulative, base_fee,
+            parent.hash, number, timestamp, COINBASE, extend_root(parent.state_root, diff),
+            list_root([tx.encode() for tx in transactions]), list_root(encoded_receipts),
+            functools.reduce(operator.or_, blooms, 0), self.config.block_gas_limit, cumulative, base_fee,
             self._mix_hash(number),
         )
         receipts, log_index, cumulative = [], 0, 0
-        for index, ((pooled, execution), evm_receipt) in enumerate(zip(executed, evm_receipts)):
+        for index, ((pooled, execution), bloom) in enumerate(zip(executed, blooms)):
             cumulative += execution.gas_used
             logs = []
             for entry in execution.logs:
@@ -391,7 +392,7 @@ class Chain:
                 contract_address=execution.contract_address, status=1 if execution.success else 0,
                 gas_used=execution.gas_used, cumulative_gas_used=cumulative,
                 effective_gas_price=effective_gas_price(transaction, base_fee),
-                type=transaction.type_id or 0, logs=tuple(logs), bloom=evm_receipt.bloom,
+                type=transaction.type_id or 0, logs=tuple(logs), bloom=bloom,
                 output=execution.output, error=execution.error,
             ))
         return Block(header, transactions, tuple(receipts))
@@ -632,7 +633,7 @@ class Chain:
         """Let ``eth_sendTransaction`` sign for ``account``; funding it is the caller's business."""
         address = to_canonical_address(account.address)
         if address not in self.keys:
-            self.keys[address] = PrivateKey(bytes(account.key))
+            self.keys[address] = signing_key(bytes(account.key))
 
     def set_account(self, address: str | bytes, nonce: int | None = None, balance: int | None = None,
                     code: bytes | None = None) -> None:

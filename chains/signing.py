@@ -8,16 +8,44 @@ matters on the simulation's hot path.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import coincurve
 from eth.vm.forks.cancun import CancunVM
 from eth_keys import keys
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from chains.errors import TransactionRejected, WrongChainIdError
 
 TRANSACTION_BUILDER = CancunVM.get_transaction_builder()
 DYNAMIC_FEE_TYPE = 2
+
+
+class SigningKey:
+    """A private key that signs through one coincurve key kept alive (eth-keys builds a new one per signature).
+
+    It offers what py-evm's transactions and eth-keys' callers use (``sign_msg_hash``,
+    ``sign_msg``, ``public_key``); the signatures are libsecp256k1's deterministic ones, as eth-keys gives.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = coincurve.PrivateKey(bytes(secret))
+        self.public_key = keys.PrivateKey(bytes(secret)).public_key
+        self.address = self.public_key.to_canonical_address()
+
+    def sign_msg_hash(self, message_hash: bytes) -> keys.Signature:
+        return keys.Signature(self._key.sign_recoverable(message_hash, hasher=None))
+
+    def sign_msg(self, message: bytes) -> keys.Signature:
+        return self.sign_msg_hash(keccak(message))
+
+
+@functools.lru_cache(maxsize=4096)
+def signing_key(secret: bytes) -> SigningKey:
+    """The :class:`SigningKey` of ``secret`` (one per key for the whole process)."""
+    return SigningKey(secret)
 
 
 def decode_transaction(raw: bytes) -> Any:
@@ -33,6 +61,8 @@ def decode_transaction(raw: bytes) -> Any:
 def check_chain_id(transaction: Any, chain_id: int) -> None:
     """EIP-155 replay protection: refuse a transaction signed for another chain, or for none."""
     signed_for = transaction.chain_id
+    if signed_for == chain_id:
+        return
     tx_hash = HexBytes(transaction.hash).to_0x_hex()
     if signed_for is None:
         raise WrongChainIdError(
@@ -47,17 +77,23 @@ def check_chain_id(transaction: Any, chain_id: int) -> None:
 
 
 def sign_dynamic_fee(
-    private_key: keys.PrivateKey, chain_id: int, nonce: int, to: bytes, data: bytes, gas: int,
+    private_key: SigningKey, chain_id: int, nonce: int, to: bytes, data: bytes, gas: int,
     max_fee_per_gas: int, max_priority_fee_per_gas: int, value: int = 0,
 ) -> Any:
     """An EIP-1559 transaction signed with ``private_key`` (``to=b""`` creates a contract)."""
     unsigned = TRANSACTION_BUILDER.new_unsigned_dynamic_fee_transaction(
         chain_id, nonce, max_priority_fee_per_gas, max_fee_per_gas, gas, to, value, data, [],
     )
-    return unsigned.as_signed_transaction(private_key)
+    return _with_sender(unsigned.as_signed_transaction(private_key), private_key)
 
 
-def transaction_from_fields(fields: dict[str, Any], key: keys.PrivateKey, chain_id: int) -> Any:
+def _with_sender(transaction: Any, key: SigningKey) -> Any:
+    """Tell the transaction its sender (py-evm would recover it from the signature we just made)."""
+    transaction.__dict__["sender"] = key.address  # py-evm's cached_property keeps it in the instance dict
+    return transaction
+
+
+def transaction_from_fields(fields: dict[str, Any], key: SigningKey, chain_id: int) -> Any:
     """Sign a JSON-RPC-style transaction (already parsed to Python values) of type 0, 1 or 2."""
     kind = fields.get("type")
     if kind is None:
@@ -65,15 +101,17 @@ def transaction_from_fields(fields: dict[str, Any], key: keys.PrivateKey, chain_
     common = dict(nonce=fields["nonce"], gas=fields["gas"], to=fields["to"], value=fields["value"], data=fields["data"])
     if kind == 0:
         unsigned = TRANSACTION_BUILDER.create_unsigned_transaction(gas_price=fields["gas_price"], **common)
-        return unsigned.as_signed_transaction(key, chain_id=chain_id)
+        return _with_sender(unsigned.as_signed_transaction(key, chain_id=chain_id), key)
     access_list = fields.get("access_list") or ()
     if kind == 1:
-        return TRANSACTION_BUILDER.new_unsigned_access_list_transaction(
+        signed = TRANSACTION_BUILDER.new_unsigned_access_list_transaction(
             chain_id=chain_id, gas_price=fields["gas_price"], access_list=access_list, **common,
         ).as_signed_transaction(key)
+        return _with_sender(signed, key)
     if kind == DYNAMIC_FEE_TYPE:
-        return TRANSACTION_BUILDER.new_unsigned_dynamic_fee_transaction(
+        signed = TRANSACTION_BUILDER.new_unsigned_dynamic_fee_transaction(
             chain_id=chain_id, max_priority_fee_per_gas=fields["max_priority_fee_per_gas"],
             max_fee_per_gas=fields["max_fee_per_gas"], access_list=access_list, **common,
         ).as_signed_transaction(key)
+        return _with_sender(signed, key)
     raise TransactionRejected(f"transaction type {kind} is not supported (types 0, 1 and 2 are)")

@@ -15,6 +15,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from hexbytes import HexBytes
 
+from chains.abi import checksum
 from chains.blocks import Log
 
 from protocol.messages import Dest, SeizeItem, Source
@@ -325,7 +326,7 @@ class EventDecoder:
             block_number=log.block_number,
             log_index=log.log_index,
             tx_hash=HexBytes(log.transaction_hash),
-            address=to_checksum_address(log.address),
+            address=checksum(log.address),
             **values,
         )
 
@@ -335,9 +336,9 @@ class EventDecoder:
 
 def _python_value(abi_type: str, value: Any) -> Any:
     if abi_type == "address":
-        return to_checksum_address(value)
+        return checksum(value)
     if abi_type == "address[]":
-        return tuple(to_checksum_address(v) for v in value)
+        return tuple(checksum(v) for v in value)
     if abi_type.endswith("[]"):
         return tuple(value)
     if abi_type.startswith("bytes"):

@@ -134,6 +134,8 @@ class _Session:
         self.incarnation = incarnation
         self.db = RelayerStore(relayer.db_path)
         self.trees = {chain.chain_id: MerkleTree(self.db.leaves(chain.chain_id)) for chain in self.deployment.chain_set}
+        # read up to here; the database's cursor moves with the messages it queues (a restart rescans the rest)
+        self.cursors = {chain.chain_id: self.db.cursor(chain.chain_id) for chain in self.deployment.chain_set}
         self.inbox: simpy.Store = simpy.Store(self.env)
         self._sets: dict[tuple[str, int], tuple[frozenset[str], int]] = {}
         self.halted = False
@@ -177,9 +179,10 @@ class _Session:
         now = self.env.now
         for chain in self.deployment.chain_set:
             final = chain.finalized_number
-            cursor = self.db.cursor(chain.chain_id)
+            cursor = self.cursors[chain.chain_id]
             if final <= cursor:
                 continue
+            self.cursors[chain.chain_id] = final
             mailbox = to_canonical_address(self.deployment.mailbox_address(chain.name))
             logs = chain.logs(cursor + 1, final, {mailbox}, [DISPATCH_TOPIC])
             tree = self.trees[chain.chain_id]
@@ -196,7 +199,8 @@ class _Session:
                     self.lifecycle.emit(
                         now, message.id, "abandoned", actor=self.relayer.name, reason=f"no chain with id {message.dst_chain_id}"
                     )
-            self.db.ingest(chain.chain_id, final, rows, now)
+            if rows:
+                self.db.ingest(chain.chain_id, final, rows, now)
 
     def _work(self) -> None:
         now = self.env.now

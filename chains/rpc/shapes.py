@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import to_checksum_address
 from rlp.codec import encode_raw
 
+from chains.abi import checksum
 from chains.blocks import Block, BlockHeader, Log, Receipt
 from chains.engines.base import CREATE_TO, effective_gas_price
 
@@ -31,7 +31,7 @@ def to_wire(value: Any) -> Any:
 
 
 def address(value: bytes | None) -> str | None:
-    return None if value is None else to_checksum_address(value)
+    return None if value is None else checksum(value)
 
 
 def shape_log(log: Log) -> dict[str, Any]:
