@@ -17,11 +17,10 @@ from eth_utils import to_canonical_address
 from hexbytes import HexBytes
 from web3.contract import Contract
 
-from chains import Artifact, Chain, ChainSet, compile_contract, deploy
-from chains.abi import Calls, ContractAbi
+from chains import Artifact, Chain, ChainSet, compile_contract, confirm, deploy
+from chains.abi import Calls, ContractAbi, bound_from_web3
 from chains.accounts import keyed_account
 from chains.errors import ConfigError
-from chains.transactions import TransactionReverted, revert_reason
 from bridge.config import BridgeConfig
 from bridge.proofs import MODES
 
@@ -137,14 +136,11 @@ def deploy_bridge(
                 validator_set,
                 config.validators.threshold,
             )
-            pending.append(enroll.transact({"from": owner, "gas": ENROLL_GAS}))
+            call = bound_from_web3(enroll)
+            pending.append(chain.send(owner, call.to, call.calldata, ENROLL_GAS))
         for account in (*relayers, forger):
             chain.add_account(account)
-            pending.append(
-                chain.w3.eth.send_transaction(
-                    {"from": owner, "to": account.address, "value": ACCOUNT_FUNDING, "gas": 21_000}
-                )
-            )
+            pending.append(chain.send(owner, account.address, b"", 21_000, ACCOUNT_FUNDING))
         mine_and_check(chain, pending)
     return BridgeDeployment(
         chain_set=chain_set,
@@ -159,8 +155,6 @@ def deploy_bridge(
 
 
 def mine_and_check(chain: Chain, tx_hashes: list[HexBytes]) -> None:
-    """Mine the pending block; raise TransactionReverted if any of ``tx_hashes`` failed."""
-    chain.mine()
+    """Mine until they are all in blocks; raise TransactionReverted if any of ``tx_hashes`` failed."""
     for tx_hash in tx_hashes:
-        if chain.w3.eth.get_transaction_receipt(tx_hash)["status"] != 1:
-            raise TransactionReverted(chain.name, HexBytes(tx_hash), revert_reason(chain, HexBytes(tx_hash)))
+        confirm(chain, tx_hash)

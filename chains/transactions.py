@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_abi import decode as abi_decode
+from eth_abi import decode as abi_decode, encode as abi_encode
+from eth_utils.abi import collapse_if_tuple
 from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
+from chains.abi import bound_from_web3, checksum
+from chains.blocks import Receipt
 from chains.chain import Chain
 from chains.compiler import Artifact
 from chains.errors import ChainStateError, XmarginError
@@ -61,33 +64,39 @@ def revert_reason(chain: Chain, tx_hash: bytes) -> str:
     return receipt.error or "failed"
 
 
-def confirm(chain: Chain, tx_hash: HexBytes) -> TxReceipt:
-    """The receipt of ``tx_hash``, mining blocks while it is pending; raises if it reverted."""
+def _mined(chain: Chain, tx_hash: HexBytes) -> Receipt:
+    """Mine while ``tx_hash`` waits in the pool; its receipt, or TransactionReverted if it failed."""
     for _ in range(MAX_CONFIRM_BLOCKS):
         if HexBytes(tx_hash) not in chain.pool:
             break
         chain.mine()
-    if chain.receipt(HexBytes(tx_hash)) is None:
+    receipt = chain.receipt(HexBytes(tx_hash))
+    if receipt is None:
         raise ChainStateError(f"{chain.name}: transaction {HexBytes(tx_hash).to_0x_hex()} was not mined")
-    receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
-    if receipt["status"] != 1:
+    if receipt.status != 1:
         raise TransactionReverted(chain.name, HexBytes(tx_hash), revert_reason(chain, HexBytes(tx_hash)))
     return receipt
+
+
+def confirm(chain: Chain, tx_hash: HexBytes) -> TxReceipt:
+    """The receipt of ``tx_hash`` (web3's form), mining blocks while it is pending; raises if it reverted."""
+    _mined(chain, tx_hash)
+    return chain.w3.eth.get_transaction_receipt(tx_hash)
 
 
 def transact(
     chain: Chain, function: ContractFunction, sender: str | None = None, gas: int = DEFAULT_GAS, value: int = 0
 ) -> TxReceipt:
     """Send a contract call from a funded account and wait for it (mining if batched)."""
-    sender = sender or chain.accounts[0].address
-    tx_hash = function.transact({"from": sender, "gas": gas, "value": value})
+    call = bound_from_web3(function)
+    tx_hash = chain.send(sender or chain.accounts[0].address, call.to, call.calldata, gas, value)
     return confirm(chain, tx_hash)
 
 
 def deploy(chain: Chain, artifact: Artifact, *args: Any, sender: str | None = None, gas: int = DEFAULT_GAS) -> Contract:
     """Deploy ``artifact`` with constructor ``args`` and return a web3 contract bound to it."""
-    sender = sender or chain.accounts[0].address
-    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx_hash = factory.constructor(*args).transact({"from": sender, "gas": gas})
-    receipt = confirm(chain, tx_hash)
-    return chain.w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+    constructor = next((entry for entry in artifact.abi if entry.get("type") == "constructor"), {"inputs": []})
+    types = [collapse_if_tuple(i) for i in constructor["inputs"]]
+    tx_hash = chain.send(sender or chain.accounts[0].address, None, artifact.bytecode + abi_encode(types, args), gas)
+    receipt = _mined(chain, tx_hash)
+    return chain.w3.eth.contract(address=checksum(receipt.contract_address), abi=artifact.abi)

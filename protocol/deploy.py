@@ -17,6 +17,7 @@ from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 from web3.contract.contract import ContractFunction
 
+from chains.abi import bound_from_web3
 from chains.accounts import keyed_account
 from chains.chain import Chain
 from chains.chain_set import ChainSet
@@ -250,13 +251,13 @@ def _market_params(config: ProtocolConfig, market: MarketConfig) -> tuple[int, .
 
 def _run(chain: Chain, sender: str, calls: Iterable[ContractFunction]) -> None:
     """Submit the calls in order, mine them together, and fail loudly if any reverted."""
-    hashes = [call.transact({"from": sender, "gas": SETUP_GAS}) for call in calls]
+    bound = [bound_from_web3(call) for call in calls]
+    hashes = [chain.send(sender, call.to, call.calldata, SETUP_GAS) for call in bound]
     for tx_hash in hashes:
         confirm(chain, tx_hash)
 
 
 def _transfer_gas(chain: Chain, sender: str, receivers: Iterable[str]) -> None:
-    hashes = [chain.w3.eth.send_transaction({"from": sender, "to": r, "value": REPORTER_GAS_ETH * 10**18, "gas": 21_000})
-              for r in receivers]
+    hashes = [chain.send(sender, r, b"", 21_000, REPORTER_GAS_ETH * 10**18) for r in receivers]
     for tx_hash in hashes:
         confirm(chain, tx_hash)

@@ -282,6 +282,15 @@ ORACLE_EVENTS = (Reported, PriceUpdated, ReportersChanged, ParametersChanged)
 META_FIELDS = tuple(f.name for f in fields(ContractEvent))
 
 
+@dataclass(frozen=True)
+class _EventLayout:
+    cls: type[ContractEvent]
+    indexed: tuple[tuple[str, str], ...]  # (name, type) of the topics after the first
+    plain_names: tuple[str, ...]
+    plain_types: tuple[str, ...]
+    types: tuple[tuple[str, str], ...]  # (name, type) of every input, in order
+
+
 class EventDecoder:
     """Decodes one contract's logs into the dataclasses named like its events.
 
@@ -291,7 +300,7 @@ class EventDecoder:
 
     def __init__(self, abi: Iterable[Mapping[str, Any]], classes: Iterable[type[ContractEvent]]) -> None:
         by_name = {cls.__name__: cls for cls in classes}
-        self._by_topic: dict[bytes, tuple[type[ContractEvent], Mapping[str, Any]]] = {}
+        self._by_topic: dict[bytes, _EventLayout] = {}
         for entry in abi:
             if entry.get("type") != "event" or entry["name"] not in by_name:
                 continue
@@ -300,7 +309,14 @@ class EventDecoder:
             declared = tuple(f.name for f in fields(cls))[len(META_FIELDS):]
             if names != declared:
                 raise TypeError(f"{cls.__name__} declares {declared}, the contract logs {names}")
-            self._by_topic[bytes(event_abi_to_log_topic(entry))] = (cls, entry)
+            plain = [i for i in entry["inputs"] if not i["indexed"]]
+            self._by_topic[bytes(event_abi_to_log_topic(entry))] = _EventLayout(
+                cls,
+                tuple((i["name"], collapse_if_tuple(i)) for i in entry["inputs"] if i["indexed"]),
+                tuple(i["name"] for i in plain),
+                tuple(collapse_if_tuple(i) for i in plain),
+                tuple((i["name"], i["type"]) for i in entry["inputs"]),
+            )
         if by_name:
             raise TypeError(f"events missing from the ABI: {', '.join(by_name)}")
 
@@ -309,20 +325,17 @@ class EventDecoder:
         topics = log.topics
         if not topics:
             return None
-        found = self._by_topic.get(bytes(topics[0]))
-        if found is None:
+        layout = self._by_topic.get(topics[0])
+        if layout is None:
             return None
-        cls, entry = found
-        indexed = [i for i in entry["inputs"] if i["indexed"]]
-        plain = [i for i in entry["inputs"] if not i["indexed"]]
         values: dict[str, Any] = {}
-        for item, topic in zip(indexed, topics[1:]):
-            values[item["name"]] = abi_decode([collapse_if_tuple(item)], bytes(topic))[0]
-        decoded = abi_decode([collapse_if_tuple(i) for i in plain], log.data) if plain else ()
-        values.update({i["name"]: v for i, v in zip(plain, decoded)})
-        for item in entry["inputs"]:
-            values[item["name"]] = _python_value(item["type"], values[item["name"]])
-        return cls(
+        for (name, kind), topic in zip(layout.indexed, topics[1:]):
+            values[name] = _topic_value(kind, topic)
+        if layout.plain_types:
+            values.update(zip(layout.plain_names, abi_decode(layout.plain_types, log.data)))
+        for name, kind in layout.types:
+            values[name] = _python_value(kind, values[name])
+        return layout.cls(
             block_number=log.block_number,
             log_index=log.log_index,
             tx_hash=HexBytes(log.transaction_hash),
@@ -332,6 +345,19 @@ class EventDecoder:
 
     def decode_all(self, logs: Iterable[Log]) -> list[ContractEvent]:
         return [event for event in (self.decode(log) for log in logs) if event is not None]
+
+
+def _topic_value(kind: str, topic: bytes) -> Any:
+    """An indexed value from its topic word (the common static types directly; eth-abi for the rest)."""
+    if kind == "address":
+        return topic[12:]
+    if kind.startswith("uint"):
+        return int.from_bytes(topic, "big")
+    if kind == "bytes32":
+        return topic
+    if kind == "bool":
+        return topic[-1] == 1
+    return abi_decode([kind], topic)[0]
 
 
 def _python_value(abi_type: str, value: Any) -> Any:

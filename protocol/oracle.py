@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from eth_abi import encode as abi_encode
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
 from web3.contract import Contract
 
 from chains.chain import Chain
+from chains.signing import signing_key
 from protocol.binding import ContractBinding, Sender
 from protocol.errors import ProtocolError
 from protocol.events import ORACLE_EVENTS
@@ -100,13 +100,13 @@ class Oracle(ContractBinding):
         """A report signed off chain by ``reporter``, for anyone to submit with :meth:`report_signed`."""
         feeds, values = self._columns(prices)
         digest = report_digest(self.chain.chain_id, self.address, feeds, values, timestamp)
-        signature = Account.unsafe_sign_hash(digest, reporter.key)
+        signature = signing_key(bytes(reporter.key)).sign_msg_hash(digest)
         return SignedReport(
             reporter=reporter.address,
             feeds=tuple(feeds),
             prices=tuple(values),
             timestamp=timestamp,
-            v=signature.v,
+            v=signature.v + 27,
             r=signature.r.to_bytes(32, "big"),
             s=signature.s.to_bytes(32, "big"),
         )
