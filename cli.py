@@ -89,7 +89,8 @@ def _progress_runner(label: str, quiet: bool) -> Any:
     return progress, update
 
 
-def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool) -> None:
+def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool,
+         engine: str | None) -> None:
     import json
 
     from sim.present import summary_table
@@ -100,9 +101,9 @@ def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: 
     progress, update = _progress_runner(f"{scenario.name} (seed {scenario.seed})", quiet=as_json)
     if progress is not None:
         with progress:
-            result = run_scenario(scenario, out, progress=update)
+            result = run_scenario(scenario, out, progress=update, engine=engine)
     else:
-        result = run_scenario(scenario, out)
+        result = run_scenario(scenario, out, engine=engine)
     if as_json:
         click.echo(json.dumps({"run_dir": str(result.run_dir), **result.summary}, indent=2, sort_keys=True))
     else:
@@ -117,6 +118,11 @@ SET_OPTION = click.option(
     "--set", "overrides", multiple=True, metavar="KEY=VALUE",
     help="Override a scenario value, e.g. --set bridge.latency.mean=300 (repeatable).",
 )
+ENGINE_OPTION = click.option(
+    "--engine", default=None, metavar="pyevm|revm",
+    help="EVM that executes the chains: revm (fast, the default when installed) or pyevm (the reference); "
+         "both give the same trace.",
+)
 OUT_OPTION = click.option("--out", type=click.Path(file_okay=False), default=None,
                           help="Run directory (default: runs/SCENARIO-seedN).")
 
@@ -126,25 +132,28 @@ OUT_OPTION = click.option("--out", type=click.Path(file_okay=False), default=Non
 @SEED_OPTION
 @SET_OPTION
 @OUT_OPTION
+@ENGINE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 @user_errors
-def run_command(scenario: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool) -> None:
+def run_command(scenario: str, seed: int | None, overrides: tuple[str, ...], out: str | None, engine: str | None,
+                as_json: bool) -> None:
     """Run SCENARIO (a built-in name or a TOML file) and write its run directory.
 
     Exit code 0 when every invariant held, 1 when one was violated, 2 on bad input.
     """
-    _run(scenario, seed, overrides, out, as_json)
+    _run(scenario, seed, overrides, out, as_json, engine)
 
 
 @main.command("demo")
 @SEED_OPTION
 @SET_OPTION
 @OUT_OPTION
+@ENGINE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 @user_errors
-def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool) -> None:
+def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, engine: str | None, as_json: bool) -> None:
     """Run the small built-in `demo` scenario (under a minute) and show what happened."""
-    _run("demo", seed, overrides, out, as_json)
+    _run("demo", seed, overrides, out, as_json, engine)
 
 
 @main.command("scenarios")
@@ -204,10 +213,11 @@ def compare_command(run_dirs: tuple[str, ...]) -> None:
               show_default=True, help="Where to write endpoints, accounts, contract addresses and ABIs as JSON.")
 @click.option("--data-dir", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Directory for the relayer's SQLite state and the message log (default: a new temporary one).")
+@ENGINE_OPTION
 @user_errors
 def up_command(
     scenario: str | None, overrides: tuple[str, ...], seed: int | None, host: str, port: int, instant: bool,
-    block_time_scale: float, addresses_file: str, data_dir: str | None,
+    block_time_scale: float, addresses_file: str, data_dir: str | None, engine: str | None,
 ) -> None:
     """Serve every chain as a JSON-RPC endpoint, bridge and protocol deployed and relaying live, until Ctrl-C."""
     from pathlib import Path
@@ -217,7 +227,7 @@ def up_command(
     options = UpOptions(
         scenario=scenario, overrides=overrides, seed=seed, host=host, port=port, instant=instant,
         block_time_scale=block_time_scale, addresses_file=Path(addresses_file),
-        data_dir=Path(data_dir) if data_dir is not None else None,
+        data_dir=Path(data_dir) if data_dir is not None else None, engine=engine,
     )
     sys.exit(run_up(options, console, errors))
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sim.plugin import Template, XmarginTestbed
 
 MARKER = "xmargin"
-WorldKey = tuple[str | None, tuple[str, ...], int | None]
+WorldKey = tuple[str | None, tuple[str, ...], int | None, str | None]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,9 +42,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--xmargin-set", action="append", default=[], metavar="KEY=VALUE",
         help="override a scenario value, e.g. bridge.latency.mean=3 (repeatable)",
     )
+    group.addoption(
+        "--xmargin-engine", default=None, metavar="pyevm|revm",
+        help="EVM behind the testbed's chains (default: revm when installed, else pyevm)",
+    )
     parser.addini("xmargin_seed", "seed of the testbed's world", default="")
     parser.addini("xmargin_scenario", "scenario for the testbed's world", default="")
     parser.addini("xmargin_set", "scenario overrides, one KEY=VALUE a line", type="linelist", default=[])
+    parser.addini("xmargin_engine", "EVM behind the testbed's chains (pyevm or revm)", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,7 +69,8 @@ def _default_key(config: pytest.Config) -> WorldKey:
                 raise pytest.UsageError(f"xmargin_seed: must be a whole number, got {text!r}") from None
     scenario = config.getoption("--xmargin-scenario") or str(config.getini("xmargin_scenario")).strip() or None
     overrides = tuple(config.getini("xmargin_set")) + tuple(config.getoption("--xmargin-set"))
-    return scenario, overrides, seed
+    engine = config.getoption("--xmargin-engine") or str(config.getini("xmargin_engine")).strip() or None
+    return scenario, overrides, seed, engine
 
 
 def _marked_key(request: pytest.FixtureRequest, default: WorldKey) -> WorldKey:
@@ -76,9 +82,9 @@ def _marked_key(request: pytest.FixtureRequest, default: WorldKey) -> WorldKey:
     unknown = sorted(set(marker.kwargs) - {"scenario", "seed", "set"})
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown argument(s) {', '.join(unknown)}")
-    scenario, overrides, seed = default
+    scenario, overrides, seed, engine = default
     overrides = tuple(marker.kwargs.get("set", overrides))
-    return marker.kwargs.get("scenario", scenario), overrides, marker.kwargs.get("seed", seed)
+    return marker.kwargs.get("scenario", scenario), overrides, marker.kwargs.get("seed", seed), engine
 
 
 class TemplateCache:
@@ -90,12 +96,15 @@ class TemplateCache:
 
     def get(self, key: WorldKey) -> "Template":
         if key not in self._built:
+            from chains.engines import check_engine, default_engine
             from chains.errors import XmarginError
             from sim.plugin import Template
             from sim.world_spec import resolve_world
 
+            scenario, overrides, seed, engine = key
             try:
-                self._built[key] = Template(resolve_world(*key), self._factory.mktemp("xmargin-template"))
+                engine = check_engine(engine or default_engine())
+                self._built[key] = Template(resolve_world(scenario, overrides, seed), self._factory.mktemp("xmargin-template"), engine)
             except XmarginError as exc:
                 self._built[key] = exc
         built = self._built[key]

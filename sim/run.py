@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bridge import MessageRecord
-from chains.engines import FASTEST_ENGINE, check_engine
+from chains.engines import check_engine, default_engine
 from chains.errors import ConfigError
 from sim.invariants import InvariantViolation
 from sim.metrics import usd
@@ -63,9 +63,9 @@ def prepare_run_dir(out: str | Path | None, scenario: Scenario) -> Path:
 
 
 def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Progress | None = None,
-                 measure_memory: bool = False, engine: str = FASTEST_ENGINE) -> RunResult:
-    """Run ``scenario`` on ``engine`` (every engine gives the same trace) and write its run directory."""
-    check_engine(engine)
+                 measure_memory: bool = False, engine: str | None = None) -> RunResult:
+    """Run ``scenario`` on ``engine`` (default: the fastest; every engine gives the same trace) and write its run directory."""
+    engine = check_engine(engine or default_engine())
     run_dir = prepare_run_dir(out, scenario)
     wall_start = time.perf_counter()
     if measure_memory:

@@ -33,6 +33,11 @@ def check_engine(name: str) -> str:
     return name
 
 
+def default_engine() -> str:
+    """The engine runs use unless told otherwise: the fastest one installed (the differential test holds them equal)."""
+    return FASTEST_ENGINE if engine_available(FASTEST_ENGINE) else REFERENCE_ENGINE
+
+
 def create_engine(name: str, chain_id: int, genesis: Mapping[bytes, int], block_gas_limit: int) -> Engine:
     check_engine(name)
     if name == "revm":
@@ -45,4 +50,4 @@ def create_engine(name: str, chain_id: int, genesis: Mapping[bytes, int], block_
 
 
 __all__ = ["ENGINES", "Engine", "EngineError", "FASTEST_ENGINE", "REFERENCE_ENGINE", "UnknownEngineError",
-           "check_engine", "create_engine", "engine_available"]
+           "check_engine", "create_engine", "default_engine", "engine_available"]

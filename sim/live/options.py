@@ -8,6 +8,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from chains.engines import check_engine, default_engine
 from chains.errors import ConfigError
 
 DEFAULT_PORT = 8545
@@ -35,9 +36,11 @@ class UpOptions:
     block_time_scale: float = 1.0
     addresses_file: Path = Path(DEFAULT_ADDRESSES_FILE)
     data_dir: Path | None = None
+    engine: str | None = None  # None: the fastest installed
 
     def check(self, chain_count: int) -> None:
         """Raise ConfigError for any option that cannot work; touches nothing."""
+        check_engine(self.engine or default_engine())
         scale = self.block_time_scale
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
             raise ConfigError(f"--block-time-scale: must be a number, got {scale!r}")

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from bridge import LifecycleEvent
 from chains import ChainSet
+from chains.engines import default_engine
 from chains.rpc import ChainServers, chain_lock, serve_chain
 from protocol import ProtocolDeployment
 from sim.live.accounts import dev_accounts, genesis_allocation, provision
@@ -104,25 +105,26 @@ def _journal_listener(journal: Trace) -> EventListener:
     return record
 
 
-def deploy_world(spec: WorldSpec, accounts: tuple[LocalAccount, ...], data_dir: Path) -> tuple[Testbed, dict[str, Decimal]]:
+def deploy_world(spec: WorldSpec, accounts: tuple[LocalAccount, ...], data_dir: Path,
+                 engine: str) -> tuple[Testbed, dict[str, Decimal]]:
     """Chains, bridge and protocol deployed, the accounts funded; the builder's own bridge stopped unused."""
     built = build_testbed(
         spec.chains, spec.protocol, spec.bridge, spec.seed, spec.perp_chain, spec.vault_chains,
-        data_dir=data_dir, extra_alloc=genesis_allocation(accounts),
+        data_dir=data_dir, extra_alloc=genesis_allocation(accounts), engine=engine,
     )
     for relayer in built.bridge.relayers:  # never ran; the live bridge replaces it
         relayer.kill()
     return built, provision(built.chains, built.protocol, accounts)
 
 
-def deployment_span(spec: WorldSpec, accounts: tuple[LocalAccount, ...]) -> int:
+def deployment_span(spec: WorldSpec, accounts: tuple[LocalAccount, ...], engine: str) -> int:
     """Simulated seconds the deployment's blocks take, from a throwaway deployment of the same world.
 
     Chains start that long before now, so the first live block of every chain carries
     the wall-clock time (and keeps doing so), as Anvil's blocks do.
     """
     with tempfile.TemporaryDirectory(prefix="xmargin-up-dry-") as scratch:
-        built, _ = deploy_world(spec, accounts, Path(scratch))
+        built, _ = deploy_world(spec, accounts, Path(scratch), engine)
         return math.ceil(start_time(built.chains))
 
 
@@ -140,15 +142,16 @@ def start_up(
     """
     spec = resolve_world(options.scenario, options.overrides, options.seed)
     options.check(len(spec.chains))
+    engine = options.engine or default_engine()
     if progress is not None:
         progress(f"deploying the bridge and the protocol on {', '.join(c.name for c in spec.chains)}...")
     accounts = dev_accounts(spec.seed)
     if any(chain.name not in spec.fixed_genesis for chain in spec.chains):
-        span = deployment_span(spec, accounts)
+        span = deployment_span(spec, accounts, engine)
         spec = spec.starting_at(int(clock_time()) - span)
     data_dir = Path(options.data_dir) if options.data_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-up-"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    built, grant = deploy_world(spec, accounts, data_dir)
+    built, grant = deploy_world(spec, accounts, data_dir, engine)
     if options.instant:
         for chain in built.chains:
             chain.auto_mine = True

@@ -24,6 +24,7 @@ import simpy
 from eth_account.signers.local import LocalAccount
 
 from chains.accounts import keyed_account
+from chains.engines import REFERENCE_ENGINE
 from chains.producer import start_block_production
 from relayer import Bridge
 from relayer.store import ACTIVE
@@ -57,8 +58,9 @@ def _copy_database(source: Path, target: Path) -> None:
 class Template:
     """The session's deployed world, frozen; :meth:`fresh` gives each test its own running testbed."""
 
-    def __init__(self, spec: WorldSpec, workdir: Path) -> None:
+    def __init__(self, spec: WorldSpec, workdir: Path, engine: str = REFERENCE_ENGINE) -> None:
         self.spec = spec
+        self.engine = engine
         self.users = user_accounts(spec.seed)
         self.template_dir = Path(workdir)
         built = build_testbed(
@@ -70,6 +72,7 @@ class Template:
             spec.vault_chains,
             data_dir=self.template_dir,
             extra_alloc={user.address: USER_ETH for user in self.users.values()},
+            engine=engine,
         )
         for chain in built.chains:
             for user in self.users.values():
