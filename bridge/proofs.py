@@ -12,6 +12,7 @@ Signers appear in ascending address order; the signature of signer ``i`` is the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -78,8 +79,9 @@ def sign_digest(private_key: bytes, digest: bytes) -> Signature:
     return Signature(checksum(key.address), data)
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def recover_signer(digest: bytes, data: bytes) -> str | None:
-    """The address that signed ``digest``, or None for a malformed signature."""
+    """The address that signed ``digest``, or None for a malformed signature (remembered: relayers ask again and again)."""
     if len(data) != SIGNATURE_SIZE or data[64] not in (27, 28):
         return None
     try:

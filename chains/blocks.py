@@ -18,7 +18,7 @@ from eth.constants import BLANK_ROOT_HASH, EMPTY_UNCLE_HASH
 from eth_bloom import BloomFilter
 from eth_utils import keccak
 from hexbytes import HexBytes
-from rlp.codec import encode_raw
+from rlp.codec import encode_raw, length_prefix
 
 ZERO_HASH = b"\x00" * 32
 NONCE_ZERO = b"\x00" * 8
@@ -94,16 +94,31 @@ class BlockHeader:
         ]
 
 
+def _rlp_string(value: bytes) -> bytes:
+    return value if len(value) == 1 and value[0] < 0x80 else length_prefix(len(value), 0x80) + value
+
+
+_UNCLES, _NONCE, _WITHDRAWALS, _BEACON_ROOT = (_rlp_string(v) for v in (EMPTY_UNCLE_HASH, NONCE_ZERO, BLANK_ROOT_HASH, ZERO_HASH))
+_EMPTY = _rlp_string(b"")
+
+
 def seal_header(
     parent_hash: bytes, number: int, timestamp: int, coinbase: bytes, state_root: bytes, transactions_root: bytes,
     receipts_root: bytes, bloom: int, gas_limit: int, gas_used: int, base_fee: int, mix_hash: bytes,
 ) -> BlockHeader:
-    """A header with its hash: keccak of the RLP of Cancun's header fields."""
-    encoded = encode_raw([
-        parent_hash, EMPTY_UNCLE_HASH, coinbase, state_root, transactions_root, receipts_root,
-        bloom.to_bytes(256, "big"), b"", _quantity(number), _quantity(gas_limit), _quantity(gas_used),
-        _quantity(timestamp), b"", mix_hash, NONCE_ZERO, _quantity(base_fee), BLANK_ROOT_HASH, b"", b"", ZERO_HASH,
-    ])
+    """A header with its hash: keccak of the RLP of Cancun's header fields.
+
+    Every field is a byte string, so the list is written with rlp's own length prefixes
+    (the constant fields encoded once); an empty block costs a few microseconds.
+    """
+    body = b"".join((
+        _rlp_string(parent_hash), _UNCLES, _rlp_string(coinbase), _rlp_string(state_root),
+        _rlp_string(transactions_root), _rlp_string(receipts_root), _rlp_string(bloom.to_bytes(256, "big")), _EMPTY,
+        _rlp_string(_quantity(number)), _rlp_string(_quantity(gas_limit)), _rlp_string(_quantity(gas_used)),
+        _rlp_string(_quantity(timestamp)), _EMPTY, _rlp_string(mix_hash), _NONCE, _rlp_string(_quantity(base_fee)),
+        _WITHDRAWALS, _EMPTY, _EMPTY, _BEACON_ROOT,
+    ))
+    encoded = length_prefix(len(body), 0xC0) + body
     return BlockHeader(parent_hash, number, timestamp, coinbase, state_root, transactions_root, receipts_root, bloom,
                        gas_limit, gas_used, base_fee, mix_hash, keccak(encoded))
 

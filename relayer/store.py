@@ -13,6 +13,7 @@ final), ``done`` and ``abandoned``.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,9 @@ class RelayerStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        # the earliest time anything is due (None: unknown, ask the database); any write forgets it
+        self._next_step: float | None = None
+        self._next_check: float | None = None
 
     def close(self) -> None:
         self._db.close()
@@ -104,6 +108,7 @@ class RelayerStore:
         self, chain_id: int, up_to_block: int, messages: Iterable[tuple[bytes, int, int, int, bytes, str]], now: float
     ) -> None:
         """Queue ``(id, nonce, dst_chain_id, block, encoded, status)`` rows and move the cursor, atomically."""
+        self._next_step = None
         with self._transaction():
             self._db.executemany(
                 "INSERT INTO messages (message_id, src_chain_id, nonce, dst_chain_id, block, encoded, status, next_at)"
@@ -131,6 +136,10 @@ class RelayerStore:
 
     def due(self, now: float, limit: int = 10_000) -> list[QueuedMessage]:
         """Active messages whose next step is due, oldest first (ties by source and nonce)."""
+        if self._next_step is None:
+            self._next_step = self._earliest("SELECT MIN(next_at) FROM messages WHERE status IN ('pending', 'sent')")
+        if now < self._next_step:
+            return []
         rows = self._db.execute(
             f"SELECT {_COLUMNS} FROM messages WHERE status IN ('pending', 'sent') AND next_at <= ? "
             "ORDER BY next_at, src_chain_id, nonce LIMIT ?",
@@ -144,6 +153,7 @@ class RelayerStore:
         if unknown:
             raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
         columns = sorted(changes)
+        self._next_step = None
         self._db.execute(
             f"UPDATE messages SET {', '.join(f'{c} = ?' for c in columns)} WHERE message_id = ?",
             [changes[c] for c in columns] + [message_id],
@@ -153,6 +163,7 @@ class RelayerStore:
 
     def add_submission(self, tx_hash: bytes, message_id: bytes, dst_chain_id: int, attempt: int, check_at: float) -> None:
         """Record a sent ``process`` transaction; its message becomes ``submitted`` (unless already finished)."""
+        self._next_step = self._next_check = None
         with self._transaction():
             self._db.execute(
                 "INSERT INTO submissions (tx_hash, message_id, dst_chain_id, attempt, check_at) VALUES (?, ?, ?, ?, ?)",
@@ -164,6 +175,10 @@ class RelayerStore:
             )
 
     def due_submissions(self, now: float) -> list[OpenSubmission]:
+        if self._next_check is None:
+            self._next_check = self._earliest("SELECT MIN(check_at) FROM submissions WHERE open = 1")
+        if now < self._next_check:
+            return []
         rows = self._db.execute(
             "SELECT tx_hash, message_id, dst_chain_id, attempt, check_at FROM submissions "
             "WHERE open = 1 AND check_at <= ? ORDER BY check_at, rowid",
@@ -172,10 +187,12 @@ class RelayerStore:
         return [OpenSubmission(bytes(r[0]), bytes(r[1]), r[2], r[3], r[4]) for r in rows]
 
     def recheck_submission(self, tx_hash: bytes, check_at: float) -> None:
+        self._next_check = None
         self._db.execute("UPDATE submissions SET check_at = ? WHERE tx_hash = ?", (check_at, tx_hash))
 
     def close_submission(self, tx_hash: bytes) -> int:
         """Close one submission; returns how many others are still open for its message."""
+        self._next_check = None
         with self._transaction():
             self._db.execute("UPDATE submissions SET open = 0 WHERE tx_hash = ?", (tx_hash,))
             return self._db.execute(
@@ -192,6 +209,10 @@ class RelayerStore:
         return self._db.execute(
             "SELECT COUNT(*) FROM messages WHERE status IN ('pending', 'sent', 'submitted')"
         ).fetchone()[0]
+
+    def _earliest(self, query: str) -> float:
+        value = self._db.execute(query).fetchone()[0]
+        return math.inf if value is None else value
 
     def _transaction(self) -> "_Transaction":
         return _Transaction(self._db)
