@@ -13,7 +13,7 @@ import json
 import os
 import time
 import tracemalloc
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +36,7 @@ Progress = Callable[[float, float], None]  # (simulated seconds done, total)
 class RunResult:
     run_dir: Path
     summary: dict[str, Any]
+    world: World | None = field(default=None, repr=False, compare=False)  # the finished world, for inspection
 
     @property
     def trace_hash(self) -> str:
@@ -93,7 +94,7 @@ def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Pr
         summary = build_summary(world, status, violation, time.perf_counter() - wall_start, peak)
         world.trace.close()
         write_outputs(world, run_dir, summary)
-    return RunResult(run_dir, summary)
+    return RunResult(run_dir, summary, world)
 
 
 def build_summary(world: World, status: str, violation: InvariantViolation | None, wall: float,

@@ -132,6 +132,14 @@ class Engine(ABC):
         """Run ``message`` on the current state and leave the state as it was."""
 
     @abstractmethod
+    def read_account(self, address: bytes) -> Account:
+        """What the engine itself holds for ``address`` (the chain reads its own state; this is for checking it)."""
+
+    @abstractmethod
+    def read_storage(self, address: bytes, slot: int) -> int:
+        """What the engine itself holds in a storage slot."""
+
+    @abstractmethod
     def write(
         self,
         accounts: Mapping[bytes, Account],

@@ -150,7 +150,14 @@ class PyEvmEngine(Engine):
             state.revert(snapshot)
             state.lock_changes()
 
-    # -- writes -----------------------------------------------------------------------
+    # -- reads and writes ----------------------------------------------------------------
+
+    def read_account(self, address: bytes) -> Account:
+        state = self.state
+        return Account(state.get_nonce(address), state.get_balance(address), state.get_code_hash(address))
+
+    def read_storage(self, address: bytes, slot: int) -> int:
+        return self.state.get_storage(address, slot)
 
     def write(self, accounts: Mapping[bytes, Account], storage: Mapping[tuple[bytes, int], int], code: Mapping[bytes, bytes]) -> None:
         state = self.state

@@ -82,14 +82,22 @@ class RevmEngine(Engine):
             ))
             self._block = block
 
-    def _read(self, address: bytes) -> Account:
+    def read_account(self, address: bytes) -> Account:
         evm = self._evm
-        checkpoint = evm.snapshot()
+        checkpoint = evm.snapshot()  # a read loads the account into the journal: leave it cold
         try:
             info = evm.basic(_hex(address))
         finally:
             evm.revert(checkpoint)
         return Account(info.nonce, info.balance, bytes(info.code_hash))
+
+    def read_storage(self, address: bytes, slot: int) -> int:
+        evm = self._evm
+        checkpoint = evm.snapshot()
+        try:
+            return int(evm.storage(_hex(address), slot))
+        finally:
+            evm.revert(checkpoint)
 
     # -- transactions ---------------------------------------------------------------
 
@@ -123,13 +131,13 @@ class RevmEngine(Engine):
             evm.revert(checkpoint)
             evm.reset_transient_storage()
         if touched is None:  # failed: only the nonce and the gas stay
-            account = self._read(sender)
+            account = self.read_account(sender)
             touched = Touched(accounts={sender: Account(account.nonce + 1, account.balance - gas_used * price, account.code_hash)})
         else:
             account = touched.accounts[sender]
             nonce = account.nonce if creates else account.nonce + 1  # a create bumped it already
             touched.accounts[sender] = Account(nonce, account.balance + (transaction.gas - gas_used) * price, account.code_hash)
-        coinbase = touched.accounts.get(block.coinbase) or self._read(block.coinbase)
+        coinbase = touched.accounts.get(block.coinbase) or self.read_account(block.coinbase)
         touched.accounts[block.coinbase] = Account(coinbase.nonce, coinbase.balance + gas_used * tip, coinbase.code_hash)
         self.write(touched.accounts, touched.storage, touched.code)
         if creates and contract is None:
@@ -187,7 +195,7 @@ class RevmEngine(Engine):
             evm.revert(checkpoint)
             evm.reset_transient_storage()
 
-    # -- writes -----------------------------------------------------------------------
+    # -- writes -------------------------------------------------------------------------
 
     def write(self, accounts: Mapping[bytes, Account], storage: Mapping[tuple[bytes, int], int], code: Mapping[bytes, bytes]) -> None:
         evm = self._evm

@@ -22,10 +22,11 @@ def tiny_run(tmp_path_factory):
     return run_scenario(load_scenario("demo", TINY), tmp_path_factory.mktemp("run") / "tiny")
 
 
-def test_same_seed_same_trace_other_seed_other_trace(tiny_run, tmp_path):
-    again = run_scenario(load_scenario("demo", TINY), tmp_path / "again")
-    other = run_scenario(load_scenario("demo", TINY, seed=2), tmp_path / "other")
-    assert again.trace_hash == tiny_run.trace_hash
+@pytest.mark.parametrize("engine", ["pyevm", "revm"])
+def test_same_seed_same_trace_other_seed_other_trace_on_either_engine(tiny_run, tmp_path, engine):
+    again = run_scenario(load_scenario("demo", TINY), tmp_path / "again", engine=engine)
+    other = run_scenario(load_scenario("demo", TINY, seed=2), tmp_path / "other", engine=engine)
+    assert again.trace_hash == tiny_run.trace_hash  # tiny_run ran on the default engine
     assert (tmp_path / "again" / "trace.jsonl").read_bytes() == (tiny_run.run_dir / "trace.jsonl").read_bytes()
     assert other.trace_hash != tiny_run.trace_hash
 
