@@ -1,84 +1,116 @@
-"""How fast the simulated world runs: `crash` with 200 traders, and `demo`.
+"""How fast a run is: `crash` with 60 traders over 7,200 simulated seconds, on each engine, against a baseline.
 
-Prints, for each run: simulated seconds per wall second, EVM transactions per wall
-second (every transaction mined on every chain), wall time, and the peak resident
-memory of the process (each run in its own subprocess, so peaks do not mix).
-Targets on the 2-core reference machine: `demo` under 60 s wall; `crash` with 200
-traders (6.5 simulated hours: 30 minutes of setup and the 6-hour fall) under 10
-minutes and under 2 GB.
+Each variant is the whole `xmargin run` command in its own process (imports, deployment,
+the run, writing the run directory), timed from outside, with its peak resident memory.
+Variants run interleaved (A, B, C, A, B, C, ...) so a noisy shared machine slows them
+alike; the figures are the minimum and the median of the rounds, and the ratios are
+against the baseline's minimum and median.
 
-    python benchmarks/scenario_speed.py [--traders 200] [--skip-demo]
+The baseline is the project at another commit (the issue's is 4ca79cb), checked out in
+its own worktree with its own virtual environment; ``--prepare-baseline`` makes one.
+
+    python benchmarks/scenario_speed.py --baseline ../baseline-4ca79cb [--rounds 3] [--traders 60]
+    python benchmarks/scenario_speed.py --prepare-baseline ../baseline-4ca79cb [--commit 4ca79cb]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_COMMIT = "4ca79cb"
+# run as a child of this one-liner, so the peak RSS reported is that command's alone
+MEASURE = (
+    "import json, resource, subprocess, sys, time\n"
+    "began = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "wall = time.perf_counter() - began\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(json.dumps({'code': done.returncode, 'wall': wall, 'peak_kb': peak, 'stdout': done.stdout, 'stderr': done.stderr[-2000:]}))\n"
+)
 
 
-def child(scenario: str, overrides: list[str]) -> None:
-    from sim.run import run_scenario
-    from sim.scenario import load_scenario
-
-    with tempfile.TemporaryDirectory() as out:
-        result = run_scenario(load_scenario(scenario, overrides), out)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    transactions = sum(chain["transactions"] for chain in result.summary["chains"].values())
-    print(json.dumps({
-        "scenario": scenario,
-        "overrides": overrides,
-        "status": result.summary["status"],
-        "traders": result.summary["traders"]["deposits"],
-        "simulated_seconds": result.summary["simulated_seconds"],
-        "wall_seconds": result.summary["wall_seconds"],
-        "simulated_per_wall_second": result.summary["simulated_per_wall_second"],
-        "evm_transactions": transactions,
-        "evm_transactions_per_wall_second": result.summary["evm_transactions_per_wall_second"],
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "liquidations": result.summary["liquidations"]["count"],
-        "bad_debt_usd": result.summary["bad_debt_usd"],
-    }))
+def prepare_baseline(target: Path, commit: str) -> None:
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(target), commit], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(target / ".venv")], check=True)
+    subprocess.run([str(target / ".venv" / "bin" / "pip"), "install", "-q", "-e", str(target)], check=True)
+    print(f"baseline {commit} ready in {target}")
 
 
-def measure(scenario: str, overrides: list[str]) -> dict:
-    command = [sys.executable, __file__, "--child", scenario, *overrides]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{scenario} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def report(figures: dict, wall_target: float, memory_target_mb: float | None) -> None:
-    print(f"{figures['scenario']} {' '.join(figures['overrides'])}".strip())
-    print(f"  status: {figures['status']}, traders: {figures['traders']}, liquidations: {figures['liquidations']}, "
-          f"bad debt ${figures['bad_debt_usd']:,.2f}")
-    print(f"  simulated: {figures['simulated_seconds']:,.0f} s in {figures['wall_seconds']:,.1f} s wall "
-          f"= {figures['simulated_per_wall_second']:,.1f} simulated s per wall s")
-    print(f"  EVM transactions: {figures['evm_transactions']:,} = {figures['evm_transactions_per_wall_second']:,.1f} per wall s")
-    print(f"  peak memory (RSS): {figures['peak_rss_mb']:,.0f} MB")
-    verdict = "ok" if figures["wall_seconds"] < wall_target else "MISSED"
-    line = f"  target: under {wall_target:.0f} s wall"
-    if memory_target_mb is not None:
-        verdict = verdict if figures["peak_rss_mb"] < memory_target_mb else "MISSED"
-        line += f" and {memory_target_mb:,.0f} MB"
-    print(f"{line}: {verdict}")
+def run_once(xmargin: Path, args: list[str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="xmargin-bench-") as out:
+        command = [sys.executable, "-c", MEASURE, str(xmargin), *args, "--out", str(Path(out) / "run"), "--json"]
+        measured = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    if measured["code"] != 0:
+        raise SystemExit(f"{xmargin} {' '.join(args)} failed ({measured['code']}):\n{measured['stderr']}")
+    summary = json.loads(measured["stdout"])
+    return {
+        "wall": measured["wall"],
+        "peak_mb": measured["peak_kb"] / 1024,
+        "simulated": summary["simulated_seconds"],
+        "transactions": sum(chain["transactions"] for chain in summary["chains"].values()),
+        "trace_hash": summary["trace_hash"],
+    }
 
 
 def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3:])
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--traders", type=int, default=200, help="traders in the crash run (default 200)")
-    parser.add_argument("--skip-demo", action="store_true", help="only the crash run")
+    parser.add_argument("--baseline", type=Path, help="worktree of the baseline commit, with its .venv")
+    parser.add_argument("--prepare-baseline", type=Path, metavar="DIR", help="check out --commit into DIR and install it")
+    parser.add_argument("--commit", default=DEFAULT_COMMIT, help=f"baseline commit for --prepare-baseline ({DEFAULT_COMMIT})")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--traders", type=int, default=60)
+    parser.add_argument("--duration", type=int, default=7200)
+    parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    if not args.skip_demo:
-        report(measure("demo", []), wall_target=60, memory_target_mb=None)
-    report(measure("crash", [f"agents.traders.count={args.traders}"]), wall_target=600, memory_target_mb=2048)
+    if args.prepare_baseline:
+        prepare_baseline(args.prepare_baseline.resolve(), args.commit)
+        return
+
+    scenario = ["run", "crash", "--seed", str(args.seed), "--set", f"agents.traders.count={args.traders}",
+                "--set", f"duration={args.duration}"]
+    here = Path(sys.executable).parent / "xmargin"
+    variants: dict[str, tuple[Path, list[str]]] = {}
+    if args.baseline:
+        variants[f"baseline {args.commit}"] = (args.baseline.resolve() / ".venv" / "bin" / "xmargin", scenario)
+    variants["py-evm engine"] = (here, [*scenario, "--engine", "pyevm"])
+    variants["revm engine"] = (here, [*scenario, "--engine", "revm"])
+
+    results: dict[str, list[dict]] = {name: [] for name in variants}
+    for round_number in range(1, args.rounds + 1):
+        for name, (xmargin, command) in variants.items():
+            figures = run_once(xmargin, command)
+            results[name].append(figures)
+            print(f"round {round_number}: {name:<20} {figures['wall']:8.2f} s wall", flush=True)
+
+    print(f"\ncrash, {args.traders} traders, {args.duration} simulated s, seed {args.seed}; "
+          f"{args.rounds} interleaved rounds; whole `xmargin run` command")
+    header = f"{'variant':<22}{'min s':>9}{'median s':>10}{'sim s/wall s':>14}{'tx/wall s':>11}{'peak RSS MB':>13}"
+    print(header)
+    base = results.get(f"baseline {args.commit}")
+    for name, runs in results.items():
+        walls = [r["wall"] for r in runs]
+        fastest = min(runs, key=lambda r: r["wall"])
+        print(f"{name:<22}{min(walls):9.2f}{statistics.median(walls):10.2f}"
+              f"{fastest['simulated'] / fastest['wall']:14.1f}{fastest['transactions'] / fastest['wall']:11.1f}"
+              f"{max(r['peak_mb'] for r in runs):13.0f}")
+    if base:
+        base_min, base_median = min(r["wall"] for r in base), statistics.median(r["wall"] for r in base)
+        print("\nspeed-up against the baseline (min / median):")
+        for name, runs in results.items():
+            if runs is base:
+                continue
+            walls = [r["wall"] for r in runs]
+            print(f"  {name:<20} {base_min / min(walls):6.1f}x / {base_median / statistics.median(walls):6.1f}x")
+    hashes = {name: {r["trace_hash"] for r in runs} for name, runs in results.items() if runs is not base}
+    same = len({h for group in hashes.values() for h in group}) == 1
+    print(f"\ntrace hash on every engine and round: {'the same' if same else 'DIFFERENT: ' + repr(hashes)}")
 
 
 if __name__ == "__main__":
