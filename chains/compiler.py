@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import vyper
-import vyper.exceptions
-from vyper.compiler.input_bundle import FilesystemInputBundle
+from importlib.metadata import version
 
 from chains.errors import CompileError
 
 CACHE_ENV = "XMARGIN_CACHE_DIR"
+VYPER_VERSION = version("vyper")  # read from the installed package: importing the compiler is only for a miss
 COUNTER_SOURCE = Path(__file__).parent / "contracts" / "Counter.vy"  # the probe contract of every chain
 
 
@@ -43,7 +42,7 @@ def _search_paths(source_path: Path, extra: Iterable[Path]) -> list[Path]:
 def source_hash(source_path: Path, search_paths: Iterable[Path] = ()) -> str:
     """Hash of the contract, every Vyper file it could import, and the compiler version."""
     digest = hashlib.sha256()
-    digest.update(f"vyper=={vyper.__version__}\n".encode())
+    digest.update(f"vyper=={VYPER_VERSION}\n".encode())
     digest.update(source_path.name.encode() + b"\0" + source_path.read_bytes())
     for folder in _search_paths(source_path, search_paths):
         for dependency in sorted(folder.glob("*.vy*")):
@@ -71,6 +70,10 @@ def compile_contract(
             return Artifact(path.stem, data["abi"], bytes.fromhex(data["bytecode"]), key, from_cache=True)
         except (ValueError, KeyError):
             cached.unlink(missing_ok=True)  # a torn or foreign file: recompile
+    import vyper
+    import vyper.exceptions
+    from vyper.compiler.input_bundle import FilesystemInputBundle
+
     try:
         bundle = FilesystemInputBundle(_search_paths(path, extra))
         output = vyper.compile_from_file_input(
@@ -81,6 +84,6 @@ def compile_contract(
     artifact = Artifact(path.stem, output["abi"], bytes.fromhex(output["bytecode"].removeprefix("0x")), key)
     cache.mkdir(parents=True, exist_ok=True)
     temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"abi": artifact.abi, "bytecode": artifact.bytecode.hex(), "vyper": vyper.__version__}))
+    temporary.write_text(json.dumps({"abi": artifact.abi, "bytecode": artifact.bytecode.hex(), "vyper": VYPER_VERSION}))
     temporary.replace(cached)  # atomic: a concurrent reader sees the whole file or none
     return artifact
