@@ -4,13 +4,16 @@ A :class:`Relayer` is an identity (name, account, database file). Each
 :meth:`Relayer.start` begins an *incarnation*: two SimPy processes sharing only
 the database and in-memory caches, both discarded by :meth:`Relayer.kill`.
 
-- The watch loop, every ``poll_interval``: read ``Dispatch`` logs from each source
-  chain's cursor up to its finalized block and queue them (cursor and queue move in
-  one SQLite transaction); read the final receipt of each ``process`` transaction
-  it sent (success: done; "already delivered": done, counted as a duplicate; any
-  other reason: a rejection, retried with backoff); then take every due message one
-  step: send a packet once a quorum of valid signatures exists, or resend when a
-  packet's outcome is overdue (``ack_timeout``, doubling).
+- Each mined block (the bridge's block listener): read the ``Dispatch`` logs of the
+  source chain's blocks that just became final, from its cursor, and queue them
+  (queue and cursor move in one SQLite transaction; a block without dispatches only
+  moves the cursor in memory, so a restart reads it again). A new incarnation first
+  catches up from the database's cursors.
+- The watch loop, every ``poll_interval``: read the final receipt of each ``process``
+  transaction it sent (success: done; "already delivered": done, counted as a
+  duplicate; any other reason: a rejection, retried with backoff); then take every due
+  message one step: send a packet once a quorum of valid signatures exists, or resend
+  when a packet's outcome is overdue (``ack_timeout``, doubling).
 - The submit loop receives the packets that crossed the transport and sends
   ``process`` on the destination as received, so whatever the transport did to them
   is judged by the chain. A transaction the node will not take yet (a full block)
@@ -101,6 +104,11 @@ class Relayer:
         session, self._session = self._session, None
         session.stop()
 
+    def on_block(self, chain: Chain) -> None:
+        """Block listener: queue what became final on ``chain`` (nothing while the relayer is down)."""
+        if self._session is not None and not self._session.halted:
+            self._session.scan(chain)
+
     def receive(self, packet: Packet) -> bool:
         """Transport callback: hand an arriving packet to the incarnation that sent it, if it is still alive."""
         session = self._session
@@ -168,39 +176,39 @@ class _Session:
 
     def _watch(self) -> Generator[Any, Any, None]:
         try:
+            for chain in self.deployment.chain_set:  # catch up from the durable cursors
+                self.scan(chain)
             while not self.halted:
-                self._scan()
                 self._work()
                 yield self.env.timeout(self.config.poll_interval)
         except simpy.Interrupt:
             return
 
-    def _scan(self) -> None:
+    def scan(self, chain: Chain) -> None:
+        """Queue the messages dispatched on ``chain`` in blocks that became final since the cursor."""
         now = self.env.now
-        for chain in self.deployment.chain_set:
-            final = chain.finalized_number
-            cursor = self.cursors[chain.chain_id]
-            if final <= cursor:
-                continue
-            self.cursors[chain.chain_id] = final
-            mailbox = to_canonical_address(self.deployment.mailbox_address(chain.name))
-            logs = chain.logs(cursor + 1, final, {mailbox}, [DISPATCH_TOPIC])
-            tree = self.trees[chain.chain_id]
-            rows = []
-            for log in logs:
-                message = dispatch_message(log)
-                if message.nonce != len(tree):
-                    raise WatcherError(f"{chain.name}: expected nonce {len(tree)} from the mailbox, got {message.nonce}")
-                tree.append(message.id)
-                routable = self.deployment.chain_name(message.dst_chain_id) is not None
-                status = "pending" if routable else "abandoned"
-                rows.append((message.id, message.nonce, message.dst_chain_id, log.block_number, message.encoded, status))
-                if not routable:
-                    self.lifecycle.emit(
-                        now, message.id, "abandoned", actor=self.relayer.name, reason=f"no chain with id {message.dst_chain_id}"
-                    )
-            if rows:
-                self.db.ingest(chain.chain_id, final, rows, now)
+        final = chain.finalized_number
+        cursor = self.cursors[chain.chain_id]
+        if final <= cursor:
+            return
+        self.cursors[chain.chain_id] = final
+        mailbox = to_canonical_address(self.deployment.mailbox_address(chain.name))
+        tree = self.trees[chain.chain_id]
+        rows = []
+        for log in chain.logs(cursor + 1, final, {mailbox}, [DISPATCH_TOPIC]):
+            message = dispatch_message(log)
+            if message.nonce != len(tree):
+                raise WatcherError(f"{chain.name}: expected nonce {len(tree)} from the mailbox, got {message.nonce}")
+            tree.append(message.id)
+            routable = self.deployment.chain_name(message.dst_chain_id) is not None
+            status = "pending" if routable else "abandoned"
+            rows.append((message.id, message.nonce, message.dst_chain_id, log.block_number, message.encoded, status))
+            if not routable:
+                self.lifecycle.emit(
+                    now, message.id, "abandoned", actor=self.relayer.name, reason=f"no chain with id {message.dst_chain_id}"
+                )
+        if rows:
+            self.db.ingest(chain.chain_id, final, rows, now)
 
     def _work(self) -> None:
         now = self.env.now

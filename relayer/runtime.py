@@ -96,6 +96,8 @@ class Bridge:
         watcher = self.watchers.get(chain.name)
         if watcher is not None:
             watcher.on_block(chain, block)
+        for relayer in self.relayers:
+            relayer.on_block(chain)
 
     def start_block_production(self, extra_listeners: list[Callable[[Chain, Any], None]] | None = None) -> list[simpy.Process]:
         """Mine every chain at its block time with this bridge listening (for runs without a simulation)."""
