@@ -52,7 +52,7 @@ class XmarginTestbed(Testbed):
     # -- handles -----------------------------------------------------------------
 
     def w3(self, chain: str) -> Web3:
-        """The web3 of chain ``chain`` (eth-tester behind it; ``eth_sendTransaction`` works for funded accounts)."""
+        """The web3 of chain ``chain`` (in process, over its JSON-RPC methods; ``eth_sendTransaction`` signs for funded accounts)."""
         return self.chains[chain].w3
 
     def user(self, name: str) -> LocalAccount:
