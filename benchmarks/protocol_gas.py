@@ -36,6 +36,8 @@ class Relay:
         found = []
         for name, mailbox in self.mailboxes.items():
             head = self.chains[name].head_number
+            if head < self.cursor[name]:
+                continue
             for event in mailbox.events.Dispatch().get_logs(from_block=self.cursor[name], to_block=head):
                 found.append((name, event["args"]))
             self.cursor[name] = head + 1
