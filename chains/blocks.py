@@ -59,6 +59,7 @@ class Receipt:
     bloom: int
     output: bytes  # the return or revert data (not part of a node's receipt; read by revert_reason)
     error: str | None
+    submitted_at: float = 0.0  # when it entered the pool, as a chain timestamp (for inclusion delays)
 
 
 @dataclass(frozen=True, slots=True)

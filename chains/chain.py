@@ -98,6 +98,7 @@ class Chain:
         self.pool = TxPool()
         self.branch = 0
         self._auto_mine = auto_mine
+        self.clock: Callable[[], float] | None = None  # "now" as a chain timestamp; None: the head's timestamp
         self.block_listeners: list[BlockListener] = []
         self.submit_listeners: list[SubmitListener] = []
         self.dropped: Counter[str] = Counter()  # why transactions left the pool without a block
@@ -234,7 +235,7 @@ class Chain:
         problem = problem or self.pool.replacement_problem(transaction, sender)
         if problem is not None:
             raise TransactionRejected(problem)
-        replaced = self.pool.add(transaction, sender, self._next_timestamp)
+        replaced = self.pool.add(transaction, sender, self.now())
         if replaced is not None:
             self.dropped["replaced"] += 1
         for listener in self.submit_listeners:
@@ -258,6 +259,28 @@ class Chain:
             gas, bid.max_fee_per_gas, bid.max_priority_fee_per_gas, value,
         )
         return self.submit(transaction)
+
+    def replace(self, tx_hash: bytes, fees: FeeBid) -> HexBytes:
+        """Re-sign a pooled transaction with new fees (same nonce, call and gas): a stuck transaction's bump.
+
+        The pool's rule holds: both fee caps must rise by 10%; the new hash is returned.
+        """
+        pooled = self.pool.get(bytes(tx_hash))
+        if pooled is None:
+            raise ChainStateError(f"{self.name}: {HexBytes(tx_hash).to_0x_hex()} is not waiting in the pool")
+        key = self.keys.get(pooled.sender)
+        if key is None:
+            raise ChainStateError(f"{self.name}: no key for {to_checksum_address(pooled.sender)} to re-sign with")
+        old = pooled.transaction
+        transaction = sign_dynamic_fee(
+            key, self.chain_id, old.nonce, old.to, old.data, old.gas, fees.max_fee_per_gas, fees.max_priority_fee_per_gas,
+            old.value,
+        )
+        return self.submit(transaction)
+
+    def now(self) -> float:
+        """The current time as a chain timestamp: the simulation's clock when it set one, else the head's."""
+        return self.clock() if self.clock is not None else float(self.head_timestamp)
 
     def pending_transactions(self) -> tuple[HexBytes, ...]:
         """The pooled transactions, in arrival order."""
@@ -307,7 +330,7 @@ class Chain:
             listener(self, block)
         return block
 
-    def _expire(self, now: int) -> None:
+    def _expire(self, now: float) -> None:
         for pooled in self.pool.expired(now, self.config.mempool_lifetime):
             self.pool.remove(pooled.hash)
             self.dropped["expired"] += 1
@@ -393,7 +416,7 @@ class Chain:
                 gas_used=execution.gas_used, cumulative_gas_used=cumulative,
                 effective_gas_price=effective_gas_price(transaction, base_fee),
                 type=transaction.type_id or 0, logs=tuple(logs), bloom=bloom,
-                output=execution.output, error=execution.error,
+                output=execution.output, error=execution.error, submitted_at=pooled.submitted_at,
             ))
         return Block(header, transactions, tuple(receipts))
 

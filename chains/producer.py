@@ -8,6 +8,7 @@ in the block that closes it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Generator
 
 import simpy
@@ -50,5 +51,13 @@ def produce_blocks(
 def start_block_production(
     env: simpy.Environment, chains: Any, listeners: list[BlockListener] | None = None
 ) -> list[simpy.Process]:
-    """Start one producer per chain of a ChainSet (or any iterable of chains)."""
-    return [env.process(produce_blocks(env, chain, listeners)) for chain in chains]
+    """Start one producer per chain of a ChainSet (or any iterable of chains); each chain tells time by ``env``."""
+    processes = []
+    for chain in chains:
+        chain.clock = functools.partial(_clock_timestamp, env, chain.config.genesis_timestamp)
+        processes.append(env.process(produce_blocks(env, chain, listeners)))
+    return processes
+
+
+def _clock_timestamp(env: simpy.Environment, genesis_timestamp: int) -> float:
+    return genesis_timestamp + env.now

@@ -28,7 +28,7 @@ class Pooled:
     hash: HexBytes
     sender: bytes
     arrival: int
-    submitted_at: int  # the chain timestamp of the block it was sent for
+    submitted_at: float  # when it was sent, as a chain timestamp
 
     @property
     def nonce(self) -> int:
@@ -99,7 +99,7 @@ class TxPool:
             )
         return None
 
-    def add(self, transaction: Any, sender: bytes, submitted_at: int) -> Pooled | None:
+    def add(self, transaction: Any, sender: bytes, submitted_at: float) -> Pooled | None:
         """Pool ``transaction``; returns the one it replaced, if any (checks are the caller's)."""
         replaced = self._by_sender.get(sender, {}).get(transaction.nonce)
         if replaced is not None:
@@ -133,7 +133,7 @@ class TxPool:
             nonce += 1
         return nonce
 
-    def expired(self, now: int, lifetime: int) -> list[Pooled]:
+    def expired(self, now: float, lifetime: int) -> list[Pooled]:
         """Transactions older than ``lifetime`` (arrival order is submission order, so they come first)."""
         found = []
         for pooled in self._by_hash.values():
