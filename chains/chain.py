@@ -89,6 +89,7 @@ class Chain:
         self.mnemonic = chain_mnemonic(seed, config.name)
         self.accounts: list[LocalAccount] = derive_accounts(self.mnemonic, config.accounts)
         self.keys: dict[bytes, SigningKey] = {}  # the accounts this chain signs for
+        self.impersonated: set[bytes] = set()  # addresses eth_sendTransaction may send from without a key
         for account in self.accounts:
             self.add_account(account)
         genesis = {to_canonical_address(a.address): config.balance_eth * 10**18 for a in self.accounts}
@@ -98,7 +99,7 @@ class Chain:
         self.pool = TxPool()
         self.branch = 0
         self._auto_mine = auto_mine
-        self.clock: Callable[[], float] | None = None  # "now" as a chain timestamp; None: the head's timestamp
+        self.clock: Callable[[], float] | None = None  # "now" as a chain timestamp (see now())
         self.block_listeners: list[BlockListener] = []
         self.submit_listeners: list[SubmitListener] = []
         self.dropped: Counter[str] = Counter()  # why transactions left the pool without a block
@@ -279,8 +280,9 @@ class Chain:
         return self.submit(transaction)
 
     def now(self) -> float:
-        """The current time as a chain timestamp: the simulation's clock when it set one, else the head's."""
-        return self.clock() if self.clock is not None else float(self.head_timestamp)
+        """The current time as a chain timestamp: the simulation's clock when it set one, else the next block's
+        timestamp (time moved with ``set_next_timestamp`` is not time a transaction spent waiting)."""
+        return self.clock() if self.clock is not None else float(self._next_timestamp)
 
     def pending_transactions(self) -> tuple[HexBytes, ...]:
         """The pooled transactions, in arrival order."""

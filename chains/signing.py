@@ -89,8 +89,25 @@ def sign_dynamic_fee(
 
 def _with_sender(transaction: Any, key: SigningKey) -> Any:
     """Tell the transaction its sender (py-evm would recover it from the signature we just made)."""
-    transaction.__dict__["sender"] = key.address  # py-evm's cached_property keeps it in the instance dict
+    return _sent_by(transaction, key.address)
+
+
+def _sent_by(transaction: Any, sender: bytes) -> Any:
+    transaction.__dict__["sender"] = sender  # py-evm's cached_property keeps it in the instance dict
     return transaction
+
+
+IMPERSONATION_KEY = SigningKey(keccak(b"xmargin-impersonation"))
+
+
+def impersonated_transaction(fields: dict[str, Any], sender: bytes, chain_id: int) -> Any:
+    """A transaction from ``sender`` without its key, as Anvil's impersonation makes them.
+
+    It is signed with a throwaway key (so it has a hash and an encoding) and then told
+    its sender; the chain and the engines only ever ask ``transaction.sender``. Its raw
+    bytes, decoded elsewhere, would name the throwaway key instead.
+    """
+    return _sent_by(transaction_from_fields(fields, IMPERSONATION_KEY, chain_id), sender)
 
 
 def transaction_from_fields(fields: dict[str, Any], key: SigningKey, chain_id: int) -> Any:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 
 from hexbytes import HexBytes
 
+from chains.abi import checksum
 from chains.engines.base import Account, effective_gas_price
 
 REPLACEMENT_BUMP_PERCENT = 10
@@ -62,7 +63,8 @@ def rejection(transaction: Any, account: Account, block_gas_limit: int) -> str |
     if tip_cap(transaction) > fee_cap(transaction):
         return "max priority fee per gas higher than max fee per gas"
     if account.balance < max_cost(transaction):
-        return f"insufficient funds for gas * price + value: balance {account.balance}, tx cost {max_cost(transaction)}"
+        return (f"insufficient funds for gas * price + value: address {checksum(transaction.sender)} "
+                f"have {account.balance} want {max_cost(transaction)}")
     return None
 
 

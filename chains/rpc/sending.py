@@ -17,7 +17,7 @@ from chains.rpc.execution import estimate_gas, parse_call_request
 from chains.fees import DEFAULT_PRIORITY_FEE
 from chains.rpc.fees import pending_base_fee
 from chains.rpc.params import parse_data, parse_object, parse_quantity, positional
-from chains.signing import transaction_from_fields
+from chains.signing import impersonated_transaction, transaction_from_fields
 
 
 def eth_send_raw_transaction(chain: Chain, params: list[Any]) -> bytes:
@@ -33,8 +33,10 @@ def eth_send_transaction(chain: Chain, params: list[Any]) -> bytes:
     if obj.get("from") is None:
         raise invalid_params("transaction.from is required: the account to sign with")
     key = chain.keys.get(request.sender)
-    if key is None:
-        raise RpcError(SERVER_ERROR, f"unknown account {obj['from']}: this endpoint signs only for the accounts of eth_accounts")
+    impersonating = key is None and request.sender in chain.impersonated
+    if key is None and not impersonating:
+        raise RpcError(SERVER_ERROR, f"unknown account {obj['from']}: this endpoint signs only for the accounts of "
+                                     "eth_accounts (or ones impersonated with anvil_impersonateAccount)")
     legacy = request.type in (0, 1) or (request.type is None and request.gas_price is not None)
     fields: dict[str, Any] = {
         "type": request.type if request.type is not None else 0 if legacy else 2,
@@ -55,6 +57,8 @@ def eth_send_transaction(chain: Chain, params: list[Any]) -> bytes:
             fields["max_priority_fee_per_gas"] = DEFAULT_PRIORITY_FEE
         if fields["max_fee_per_gas"] is None:
             fields["max_fee_per_gas"] = 2 * pending_base_fee(chain) + fields["max_priority_fee_per_gas"]
+    if impersonating:
+        return bytes(chain.submit(impersonated_transaction(fields, request.sender, chain.chain_id)))
     return bytes(chain.submit(transaction_from_fields(fields, key, chain.chain_id)))
 
 

@@ -1,4 +1,4 @@
-"""Testing methods in the style of Anvil and Hardhat: snapshots, mining, time, automine.
+"""Testing methods in the style of Anvil and Hardhat: snapshots, mining, time, automine, state, impersonation.
 
 All of them act through the :class:`~chains.Chain` API, so what they do is what the
 chain's own users get: ``evm_revert`` drops the pool, a timestamp that is not after the
@@ -13,9 +13,10 @@ from typing import Any
 from chains.chain import Chain
 from chains.errors import ChainStateError
 from chains.rpc.errors import invalid_params
-from chains.rpc.params import parse_bool, parse_quantity, positional
+from chains.rpc.params import parse_address, parse_bool, parse_data, parse_fixed_data, parse_quantity, positional
 
 MAX_BLOCKS_PER_CALL = 10_000
+MAX_CODE_SIZE = 24_576
 MAX_TIMESTAMP = 2**64 - 1  # a block header's timestamp is a uint64
 
 
@@ -110,6 +111,62 @@ def get_automine(chain: Chain, params: list[Any]) -> bool:
     return chain.auto_mine
 
 
+# -- state, as Anvil changes it: at once, without a block ---------------------------------------
+
+MAX_NONCE = 2**64 - 1
+MAX_WORD = 2**256 - 1
+
+
+def set_balance(chain: Chain, params: list[Any]) -> None:
+    address, balance = positional(params, "anvil_setBalance", 2)
+    amount = parse_quantity(balance, "balance")
+    if amount > MAX_WORD:
+        raise invalid_params("balance does not fit 256 bits")
+    chain.set_account(parse_address(address, "address"), balance=amount)
+    return None
+
+
+def set_nonce(chain: Chain, params: list[Any]) -> None:
+    address, nonce = positional(params, "anvil_setNonce", 2)
+    value = parse_quantity(nonce, "nonce")
+    if value > MAX_NONCE:
+        raise invalid_params("nonce does not fit 64 bits")
+    chain.set_account(parse_address(address, "address"), nonce=value)
+    return None
+
+
+def set_code(chain: Chain, params: list[Any]) -> None:
+    address, code = positional(params, "anvil_setCode", 2)
+    bytecode = parse_data(code, "code")
+    if len(bytecode) > MAX_CODE_SIZE:
+        raise invalid_params(f"code of {len(bytecode)} bytes is over EIP-170's {MAX_CODE_SIZE}")
+    chain.set_account(parse_address(address, "address"), code=bytecode)
+    return None
+
+
+def set_storage_at(chain: Chain, params: list[Any]) -> bool:
+    address, slot, value = positional(params, "anvil_setStorageAt", 3)
+    position = parse_quantity(slot, "storage slot")
+    if position > MAX_WORD:
+        raise invalid_params("storage slot does not fit 256 bits")
+    word = parse_fixed_data(value, 32, "storage value")
+    chain.set_storage(parse_address(address, "address"), position, int.from_bytes(word, "big"))
+    return True
+
+
+def impersonate(chain: Chain, params: list[Any]) -> None:
+    """``eth_sendTransaction`` from this address works without its key, until stopped (Anvil's cheat)."""
+    (address,) = positional(params, "anvil_impersonateAccount", 1)
+    chain.impersonated.add(parse_address(address, "address"))
+    return None
+
+
+def stop_impersonating(chain: Chain, params: list[Any]) -> None:
+    (address,) = positional(params, "anvil_stopImpersonatingAccount", 1)
+    chain.impersonated.discard(parse_address(address, "address"))
+    return None
+
+
 METHODS = {
     "evm_snapshot": evm_snapshot,
     "evm_revert": evm_revert,
@@ -126,4 +183,8 @@ METHODS = {
     "anvil_setAutomine": evm_set_automine,
     "anvil_getAutomine": get_automine,
     "hardhat_getAutomine": get_automine,
+    **{f"{prefix}_{name}": method for prefix in ("anvil", "hardhat") for name, method in (
+        ("setBalance", set_balance), ("setNonce", set_nonce), ("setCode", set_code), ("setStorageAt", set_storage_at),
+        ("impersonateAccount", impersonate), ("stopImpersonatingAccount", stop_impersonating),
+    )},
 }

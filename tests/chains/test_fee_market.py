@@ -85,8 +85,8 @@ def test_a_transaction_waiting_longer_than_the_pool_keeps_them_expires(chain):
     sender = chain.accounts[1]
     gapped = sign_dynamic_fee(signing_key(bytes(sender.key)), chain.chain_id, 1, to_canonical_address(sender.address), b"",
                               TRANSFER, 100 * GWEI, GWEI)  # nonce 1 while 0 is unused: it waits
-    stuck = chain.submit(gapped)
-    for _ in range(60):  # one-second blocks; the pool keeps a transaction 60 s
+    stuck = chain.submit(gapped)  # sent for block 1
+    for _ in range(61):  # one-second blocks; the pool keeps a transaction 60 s
         chain.mine()
     assert stuck in chain.pool
     chain.mine()

@@ -146,3 +146,57 @@ def test_automined_blocks_are_one_block_time_apart_not_on_the_wall_clock(rpcs, w
     times = [int(rpc.call("eth_getBlockByNumber", hex(n), False)["timestamp"], 16) for n in range(4)]
     genesis = chain.config.genesis_timestamp
     assert times == [genesis, genesis + 2, genesis + 4, genesis + 6]
+
+
+def test_anvils_state_methods_change_balance_nonce_code_and_storage_and_a_revert_undoes_them(perp_rpc, world):
+    target = "0x00000000000000000000000000000000000000Aa"
+    snapshot = perp_rpc.call("evm_snapshot")
+    assert perp_rpc.call("anvil_setBalance", target, "0x2a") is None
+    assert perp_rpc.call("hardhat_setNonce", target, "0x5") is None
+    assert perp_rpc.call("anvil_setCode", target, "0x6000") is None
+    assert perp_rpc.call("anvil_setStorageAt", target, "0x1", "0x" + "00" * 31 + "07") is True
+    assert perp_rpc.call("eth_getBalance", target, "latest") == "0x2a"
+    assert perp_rpc.call("eth_getTransactionCount", target, "latest") == "0x5"
+    assert perp_rpc.call("eth_getCode", target, "latest") == "0x6000"
+    assert perp_rpc.call("eth_getStorageAt", target, "0x1", "latest") == "0x" + "00" * 31 + "07"
+    assert world["perp"].engine.read_account(bytes.fromhex(target[2:])).balance == 42  # the engine holds it too
+
+    assert perp_rpc.call("evm_revert", snapshot) is True
+    assert perp_rpc.call("eth_getBalance", target, "latest") == "0x0"
+    assert perp_rpc.call("eth_getCode", target, "latest") == "0x"
+    assert perp_rpc.call("eth_getStorageAt", target, "0x1", "latest") == "0x" + "00" * 32
+
+
+def test_bad_state_changes_are_invalid_params_and_change_nothing(perp_rpc):
+    target = "0x00000000000000000000000000000000000000Aa"
+    assert perp_rpc.error("anvil_setBalance", "0xnothex", "0x1")["code"] == -32602
+    assert perp_rpc.error("anvil_setStorageAt", target, "0x1", "0x07")["code"] == -32602  # a value is a 32-byte word
+    assert perp_rpc.error("anvil_setNonce", target, hex(2**64))["code"] == -32602
+    assert perp_rpc.call("eth_getTransactionCount", target, "latest") == "0x0"
+
+
+def test_an_impersonated_account_sends_without_its_key_until_stopped(perp_rpc, world):
+    chain = world["perp"]
+    whale = "0x000000000000000000000000000000000000bEEF"
+    recipient = chain.accounts[1].address
+    perp_rpc.call("anvil_setBalance", whale, hex(10**20))
+    assert perp_rpc.error("eth_sendTransaction", {"from": whale, "to": recipient, "value": "0x1"})["code"] == -32000
+
+    perp_rpc.call("anvil_impersonateAccount", whale)
+    before = int(perp_rpc.call("eth_getBalance", recipient, "latest"), 16)
+    tx_hash = perp_rpc.call("eth_sendTransaction", {"from": whale, "to": recipient, "value": "0x3"})
+    perp_rpc.call("evm_mine")
+    receipt = perp_rpc.call("eth_getTransactionReceipt", tx_hash)
+    assert receipt["status"] == "0x1" and receipt["from"] == whale
+    assert int(perp_rpc.call("eth_getBalance", recipient, "latest"), 16) == before + 3
+
+    perp_rpc.call("hardhat_stopImpersonatingAccount", whale)
+    assert perp_rpc.error("eth_sendTransaction", {"from": whale, "to": recipient, "value": "0x1"})["code"] == -32000
+
+
+def test_an_unfunded_sender_is_named_by_its_address(perp_rpc, world, signed_transfer):
+    from eth_account import Account
+
+    pauper = Account.create()
+    error = perp_rpc.error("eth_sendRawTransaction", signed_transfer(pauper, 31337, 0, world["perp"].accounts[0].address))
+    assert error["code"] == -32000 and f"address {pauper.address} have 0 want" in error["message"]
