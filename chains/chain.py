@@ -43,7 +43,7 @@ from chains.engines.base import (
 )
 from chains.errors import ChainStateError, TransactionRejected
 from chains.fees import FeeBid, suggested_bid
-from chains.signing import SigningKey, check_chain_id, decode_transaction, sign_dynamic_fee, signing_key
+from chains.signing import TRANSACTION_BUILDER, SigningKey, check_chain_id, decode_transaction, sign_dynamic_fee, signing_key
 from chains.state import StateDiff, WorldState, extend_root
 from chains.txpool import Pooled, TxPool, rejection
 
@@ -491,6 +491,9 @@ class Chain:
         number for an older block's state, or ``"pending"`` for the pool's next block.
         """
         message = self._message(to, data, sender, value, gas, gas_price)
+        short = _intrinsic_shortfall(message)
+        if short is not None:
+            return short
         with self._state_for(block):
             return self.engine.call(message, self._call_context(block))
 
@@ -500,6 +503,9 @@ class Chain:
     ) -> CallResult:
         """The least gas limit with which the call succeeds (as ``gas_used`` of the result), by binary search."""
         message = self._message(to, data, sender, value, gas, 0)
+        short = _intrinsic_shortfall(message)
+        if short is not None:
+            return short
         with self._state_for(block):
             context = self._call_context(block)
             first = self.engine.call(message, context)
@@ -698,6 +704,16 @@ class Chain:
 
     def created_address(self, sender: str | bytes, nonce: int) -> bytes:
         return generate_contract_address(_address(sender), nonce)
+
+
+def _intrinsic_shortfall(message: CallMessage) -> CallResult | None:
+    """A call whose gas cannot even pay for its calldata, answered before it reaches an engine."""
+    needed = TRANSACTION_BUILDER.create_unsigned_transaction(
+        nonce=0, gas_price=0, gas=message.gas, to=message.to, value=message.value, data=message.data,
+    ).intrinsic_gas
+    if message.gas >= needed:
+        return None
+    return CallResult(False, b"", 0, f"intrinsic gas too low: gas {message.gas}, minimum needed {needed}")
 
 
 def _address(value: str | bytes) -> bytes:

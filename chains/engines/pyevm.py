@@ -139,6 +139,9 @@ class PyEvmEngine(Engine):
             try:
                 computation = state.costless_execute_transaction(SpoofTransaction(unsigned, from_=message.sender))
             except ValidationError as exc:
+                balance = state.get_balance(message.sender)
+                if balance < message.value:
+                    return CallResult(False, b"", 0, f"insufficient funds for value: have {balance} want {message.value}")
                 return CallResult(False, b"", 0, str(exc))
             gas_used = VM_CLASS.finalize_gas_used(unsigned, computation)
             if computation.is_error:

@@ -50,6 +50,7 @@ _ACCOUNT = re.compile(
 _SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
 _REVERT = re.compile(r"^Revert \{ gas_used: (\d+), output: 0x([0-9a-f]*) \}$")
 _HALT = re.compile(r"^Halt \{ reason: (\w+)(?:\((\w+)\))?, gas_used: (\d+) \}$")
+_LACK_OF_FUNDS = re.compile(r"LackOfFundForMaxFee \{ fee: (\d+), balance: (\d+) \}")
 _HALT_NAMES = {
     "OutOfGas": "out of gas", "StackUnderflow": "stack underflow", "StackOverflow": "stack overflow",
     "OpcodeNotFound": "invalid opcode", "InvalidFEOpcode": "invalid opcode", "InvalidJump": "invalid jump",
@@ -189,7 +190,10 @@ class RevmEngine(Engine):
                 output = bytes(evm.message_call(_hex(message.sender), _hex(message.to), message.data, message.value, message.gas, 0))
             return CallResult(True, output, evm.result.gas_used)
         except RuntimeError as exc:
-            _, output, gas_used, error = False, *_failure(exc, message.gas)
+            refused = _LACK_OF_FUNDS.search(str(exc))
+            if refused:  # a call may come from anyone; one that cannot pay its value is answered, not raised
+                return CallResult(False, b"", 0, f"insufficient funds for value: have {refused.group(2)} want {refused.group(1)}")
+            output, gas_used, error = _failure(exc, message.gas)
             return CallResult(False, output, gas_used, error)
         finally:
             evm.revert(checkpoint)

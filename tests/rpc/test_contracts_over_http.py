@@ -165,3 +165,12 @@ def test_eth_call_takes_an_access_list_and_fee_fields(auto_perp_w3, perp_rpc, wo
     short_key = {"address": counter.address, "storageKeys": ["0x01"]}
     assert perp_rpc.error("eth_call", {**call, "accessList": [short_key]})["code"] == -32602
     assert perp_rpc.error("eth_call", {**call, "gasPrice": "0x1", "maxFeePerGas": "0x1"})["code"] == -32602
+
+
+def test_a_call_with_more_calldata_than_its_gas_can_pay_for_is_a_client_error(perp_rpc, world):
+    sender = world["perp"].accounts[0].address
+    huge = "0x" + "01" * (5 * 2**20)  # 5 MB: 84 million gas of calldata, past the block gas limit
+    error = perp_rpc.error("eth_call", {"from": sender, "to": sender, "data": huge})
+    assert error["code"] == -32000 and "intrinsic gas too low" in error["message"]
+    error = perp_rpc.error("eth_estimateGas", {"from": sender, "to": sender, "data": huge})
+    assert error["code"] == -32000 and "intrinsic gas too low" in error["message"]
