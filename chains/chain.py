@@ -106,8 +106,8 @@ class Chain:
         self._blocks: list[Block] = []
         self._by_hash: dict[bytes, Block] = {}
         self._locations: dict[bytes, tuple[int, int]] = {}  # tx hash -> (block, index)
-        # every change of state, oldest first, with the block it belongs to (mined blocks, and cheats at the head)
-        self._journal: list[tuple[int, StateDiff]] = []
+        # every change of state, oldest first: (the block it belongs to, the change, whether a cheat made it)
+        self._journal: list[tuple[int, StateDiff, bool]] = []
         self._snapshots: dict[int, tuple[int, int]] = {}  # snapshot id -> (head block, journal length)
         self._snapshot_ids = itertools.count()
         self._w3: Web3 | None = None
@@ -211,10 +211,10 @@ class Chain:
         for index, receipt in enumerate(block.receipts):
             self._locations[bytes(receipt.transaction_hash)] = (block.number, index)
 
-    def _context(self, number: int, timestamp: int, base_fee: int) -> BlockContext:
+    def _context(self, number: int, timestamp: int, base_fee: int, mix_hash: bytes | None = None) -> BlockContext:
         parent = number - 1
         return BlockContext(
-            number=number, timestamp=timestamp, coinbase=COINBASE, prevrandao=self._mix_hash(number),
+            number=number, timestamp=timestamp, coinbase=COINBASE, prevrandao=mix_hash or self._mix_hash(number),
             gas_limit=self.config.block_gas_limit, base_fee=base_fee,
             prev_hashes=(self._blocks[n].header.hash for n in range(parent, max(-1, parent - BLOCKHASH_WINDOW), -1)),
         )
@@ -310,27 +310,59 @@ class Chain:
         """Seal a block at ``timestamp`` (default: :attr:`next_timestamp`) with what the pool offers."""
         if timestamp is not None:
             self.set_next_timestamp(timestamp)
-        parent = self.head
-        number, timestamp = parent.number + 1, self._next_timestamp
-        base_fee = calculate_expected_base_fee_per_gas(parent)
-        self._expire(timestamp)
-        executed: list[tuple[Pooled, Execution]] = []
-        diff = StateDiff()
-        if len(self.pool):
-            executed, invalid = self._fill(self._context(number, timestamp, base_fee), diff)
+        self._expire(self._next_timestamp)
+
+        def from_pool(context: BlockContext, diff: StateDiff) -> list[tuple[Pooled, Execution]]:
+            if not len(self.pool):
+                return []
+            executed, invalid = self._fill(context, diff)
             for pooled, problem in invalid:
                 self.pool.remove(pooled.hash)
                 self.dropped[problem.split(":")[0]] += 1
             for pooled, _ in executed:
                 self.pool.remove(pooled.hash)
-        block = self._seal(parent, number, timestamp, base_fee, executed, diff)
+            return executed
+
+        return self._build(from_pool)
+
+    def _build(self, execute: Callable[[BlockContext, StateDiff], list[tuple[Pooled, Execution]]],
+               mix_hash: bytes | None = None) -> Block:
+        """The next block: ``execute`` runs its transactions in the block's context; then seal, store, tell."""
+        parent = self.head
+        number, timestamp = parent.number + 1, self._next_timestamp
+        base_fee = calculate_expected_base_fee_per_gas(parent)
+        diff = StateDiff()
+        context = self._context(number, timestamp, base_fee, mix_hash)
+        executed = execute(context, diff)
+        block = self._seal(parent, context, executed, diff)
         self._append(block)
         if diff:
-            self._journal.append((number, diff))
+            self._journal.append((number, diff, False))
         self._next_timestamp = timestamp + self.block_time
         for listener in list(self.block_listeners):
             listener(self, block)
         return block
+
+    def mine_exactly(self, timestamp: int, transactions: list[Any], mix_hash: bytes | None = None) -> Block:
+        """A block of exactly these transactions, in this order (replaying history); one that does not apply raises."""
+        self.set_next_timestamp(timestamp)
+
+        def given(context: BlockContext, diff: StateDiff) -> list[tuple[Pooled, Execution]]:
+            executed = []
+            for transaction in transactions:
+                check_chain_id(transaction, self.chain_id)
+                account = self.state.account(transaction.sender)
+                problem = rejection(transaction, account, context.gas_limit)
+                if problem is None and transaction.nonce != account.nonce:
+                    problem = f"nonce {transaction.nonce} where the account's is {account.nonce}"
+                if problem is not None:
+                    raise ChainStateError(f"{self.name}: block {context.number} does not replay: {problem}")
+                execution = self.engine.execute(transaction, context)
+                diff.extend(self._apply(execution))
+                executed.append((Pooled(transaction, HexBytes(transaction.hash), transaction.sender, 0, timestamp), execution))
+            return executed
+
+        return self._build(given, mix_hash)
 
     def _expire(self, now: float) -> None:
         for pooled in self.pool.expired(now, self.config.mempool_lifetime):
@@ -388,8 +420,9 @@ class Chain:
             self.engine.write({}, {k: 0 for k in diff.storage if k[0] in touched.destroyed}, {})
         return diff
 
-    def _seal(self, parent: BlockHeader, number: int, timestamp: int, base_fee: int,
-              executed: list[tuple[Pooled, Execution]], diff: StateDiff) -> Block:
+    def _seal(self, parent: BlockHeader, context: BlockContext, executed: list[tuple[Pooled, Execution]],
+              diff: StateDiff) -> Block:
+        number, timestamp, base_fee = context.number, context.timestamp, context.base_fee
         transactions = tuple(pooled.transaction for pooled, _ in executed)
         encoded_receipts, blooms, cumulative = [], [], 0
         for pooled, execution in executed:
@@ -401,7 +434,7 @@ class Chain:
             parent.hash, number, timestamp, COINBASE, extend_root(parent.state_root, diff),
             list_root([tx.encode() for tx in transactions]), list_root(encoded_receipts),
             functools.reduce(operator.or_, blooms, 0), self.config.block_gas_limit, cumulative, base_fee,
-            self._mix_hash(number),
+            context.prevrandao,
         )
         receipts, log_index, cumulative = [], 0, 0
         for index, ((pooled, execution), bloom) in enumerate(zip(executed, blooms)):
@@ -474,7 +507,7 @@ class Chain:
         """The changes made after block ``block``, newest first (so the last ``before`` seen is the value at it)."""
         if block is None:
             return
-        for number, diff in reversed(self._journal):
+        for number, diff, _ in reversed(self._journal):
             if number <= block:
                 return
             yield diff
@@ -640,7 +673,7 @@ class Chain:
         accounts: dict[bytes, Account] = {}
         storage: dict[tuple[bytes, int], int] = {}
         while self._journal and (self._journal[-1][0] > number or (journal_length is not None and len(self._journal) > journal_length)):
-            _, diff = self._journal.pop()
+            _, diff, _ = self._journal.pop()
             self.state.undo(diff)
             before_accounts, before_storage = diff.before()
             accounts.update(before_accounts)
@@ -685,7 +718,7 @@ class Chain:
         diff = self.state.write(accounts, storage)
         if diff:
             self.engine.write(*diff.after(), self.state.code)
-            self._journal.append((self.head_number, diff))  # part of the head's state; a revert undoes it
+            self._journal.append((self.head_number, diff, True))  # part of the head's state; a revert undoes it
             for pooled in self.pool.stale(lambda sender: self.state.account(sender).nonce):
                 self.pool.remove(pooled.hash)
                 self.dropped["nonce already used"] += 1

@@ -7,42 +7,14 @@ naming the transaction and the field.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from eth_utils import to_canonical_address
 
-from chains import Chain, ChainConfig, compile_contract
+from chains import Chain, compile_contract
 from chains.abi import ContractAbi
 from chains.differential import check_engine_agrees_with_chain, compare_chains
 from chains.engines import ENGINES, UnknownEngineError, check_engine, engine_available
 from chains.transactions import deploy
-
-CONTRACTS = Path(__file__).parent / "contracts"
-CONFIG = ChainConfig(name="duel", chain_id=4_711, block_time=2, accounts=3)
-
-
-def _pair() -> tuple[Chain, Chain]:
-    return tuple(Chain(CONFIG, seed=5, engine=engine) for engine in ENGINES)  # type: ignore[return-value]
-
-
-def _workout(chain: Chain) -> None:
-    """The same transactions on ``chain``: deploys, calls that change, clear and log storage, reverts, out of gas."""
-    artifact = compile_contract(CONTRACTS / "EngineWorkout.vy")
-    workout = deploy(chain, artifact)
-    abi, address = ContractAbi(artifact.abi), to_canonical_address(workout.address)
-    alice, bob, carol = (a.address for a in chain.accounts)
-    for round_number in range(4):
-        chain.send(alice, address, abi.encode("work", round_number + 1, b"note %d" % round_number), 200_000)
-        chain.send(bob, address, abi.encode("work", 7, b""), 200_000)
-        chain.send(bob, address, abi.encode("forward", carol), 100_000, value=10**15)
-        chain.send(carol, address, abi.encode("fail", round_number % 2), 100_000)  # every other one reverts
-        chain.mine()
-    chain.send(alice, address, abi.encode("spawn"), 3_000_000)
-    chain.send(bob, address, abi.encode("burn", 10_000), 150_000)  # runs out of gas
-    chain.send(carol, bob, b"\x00\x01calldata for an account without code", 50_000, value=1)
-    chain.mine()
-    chain.mine()
+from tests.chains.workout import CONFIG, CONTRACTS, pair, workout
 
 
 def test_both_engines_are_available_here():
@@ -50,9 +22,9 @@ def test_both_engines_are_available_here():
 
 
 def test_the_same_transactions_give_the_same_blocks_receipts_and_state_on_both_engines():
-    reference, fast = _pair()
+    reference, fast = pair()
     for chain in (reference, fast):
-        _workout(chain)
+        workout(chain)
     assert compare_chains(reference, fast) == []
     receipts = [r for n in range(reference.head_number + 1) for r in reference.block(n).receipts]
     assert {r.error for r in receipts} == {None, "reverted", "out of gas"}  # the workout reached every outcome
@@ -62,20 +34,20 @@ def test_the_same_transactions_give_the_same_blocks_receipts_and_state_on_both_e
 
 
 def test_reverts_and_reorgs_put_both_engines_back_in_step():
-    reference, fast = _pair()
+    reference, fast = pair()
     for chain in (reference, fast):
         snapshot = chain.snapshot()
-        _workout(chain)
+        workout(chain)
         chain.reorg(3)
         chain.revert(snapshot)
-        _workout(chain)
+        workout(chain)
     assert compare_chains(reference, fast) == []
     for chain in (reference, fast):
         assert check_engine_agrees_with_chain(chain) == []
 
 
 def test_a_planted_difference_is_reported_with_the_transaction_and_the_field():
-    reference, fast = _pair()
+    reference, fast = pair()
     hashes = []
     for chain in (reference, fast):
         artifact = compile_contract(CONTRACTS / "EnvironmentProbe.vy")
