@@ -82,7 +82,8 @@ class ProtocolDeployment:
         """
         when = self.perp.next_timestamp if timestamp is None else timestamp
         prices = {feed: to_wad(value) for feed, value in usd_prices.items()}
-        reports = [self.oracle.sign_report(reporter, prices, when) for reporter in self.reporters]
+        epoch = self.oracle.epoch()
+        reports = [self.oracle.sign_report(reporter, prices, when, epoch) for reporter in self.reporters]
         return self.oracle.report_signed(self.deployers[self.perp_chain], reports)
 
 
@@ -121,6 +122,7 @@ def deploy_protocol(
         config.oracle.staleness,
         to_wad(config.oracle.max_deviation),
         config.oracle.liquidation_staleness,
+        config.oracle.close_staleness,
     )
     engine_contract = deploy(
         perp,

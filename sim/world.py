@@ -20,7 +20,7 @@ from bridge import Lifecycle, LifecycleEvent
 from chains import Chain, MinedBlock, revert_reason
 from chains.accounts import keyed_account
 from chains.producer import sim_time_of
-from protocol import WAD
+from protocol import WAD, PriceUse
 from protocol.events import ContractEvent
 from protocol.messages import MarginLocked, encode_body
 from sim.agents.keeper import Keeper
@@ -197,7 +197,7 @@ class World:
         return self.prices[feed].price_at(self.env.now)
 
     def sample(self) -> None:
-        oracle_prices = self.protocol.oracle.prices(for_liquidation=True)
+        oracle_prices = self.protocol.oracle.prices(PriceUse.LIQUIDATION)
         self.series.sample(
             self.env.now,
             {feed: self.price(feed) for feed in self.prices},

@@ -6,10 +6,13 @@
         Locked collateral is never withdrawable here: a withdrawal is a request sent to the
         engine, paid only on its RELEASE. SEIZE moves value out of an account's locked
         collateral (or between the pool, insurance fund and treasury) on the engine's word.
-        What RELEASE and SEIZE may move passes a token bucket per asset: the bound on what a
-        compromised bridge can take. A message over the available amount reverts (the relayer
-        retries once the bucket has refilled); a withdrawal larger than the bucket's capacity is
-        refused at request time, and a SEIZE larger than it waits until the owner raises it.
+        What leaves the vault by RELEASE and SEIZE (to a recipient) passes a token bucket per
+        asset: the bound on what a compromised bridge can take. Seizures that only move value
+        inside the vault (an account's collateral to the pool, insurance or treasury) spend none
+        of it, so a crash's settlements never delay honest withdrawals. A message over the
+        available amount reverts (the relayer retries once the bucket has refilled); a withdrawal
+        larger than the bucket's capacity is refused at request time, and a SEIZE paying out more
+        than it waits until the owner raises it.
 
         Ledger per asset: sum(locked) + pool + insurance + treasury == token balance.
 """
@@ -349,7 +352,6 @@ def _on_seize(body: Bytes[messages.MAX_BODY]):
     )
     for item: messages.SeizeItem in items:
         assert self.listed[item.token], "asset not listed"
-        self._consume(item.token, item.amount)
         if item.source == messages.SOURCE_ACCOUNT:
             assert self.locked[account][item.token] >= item.amount, "seize exceeds locked collateral"
             self.locked[account][item.token] -= item.amount
@@ -364,6 +366,7 @@ def _on_seize(body: Bytes[messages.MAX_BODY]):
             raise "unknown seize source"
         if item.dest == messages.DEST_RECIPIENT:
             assert item.recipient != empty(address), "seize to the zero address"
+            self._consume(item.token, item.amount)
             assert extcall IERC20(item.token).transfer(item.recipient, item.amount, default_return_value=True), "token transfer failed"
         elif item.dest == messages.DEST_POOL:
             self.pool[item.token] += item.amount

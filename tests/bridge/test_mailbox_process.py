@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from eth_utils import keccak
+from eth_utils import keccak, to_canonical_address
 from web3.logs import DISCARD
 
 from chains import compile_contract, deploy, transact
 from chains.transactions import TransactionReverted, decode_revert_data, revert_reason
 from bridge.deploy import artifact
+from bridge.submit import simulate
 from bridge.merkle import MerkleTree
 from bridge.message import Message
 from bridge.proofs import (
@@ -249,6 +250,24 @@ def test_checkpoint_signatures_from_another_source_mailbox_are_refused(world):
         world.mailbox("perp").address, message.id, root, message.nonce, message.nonce, branch, world.signatures(digest)
     )
     assert world.refusal("perp", message.encoded, proof) == "root not signed by signer"
+
+
+def test_a_checkpoint_proof_delivered_to_one_mailbox_is_refused_by_another_on_the_same_chain(world):
+    perp = world.chain_set["perp"]
+    owner = world.deployment.owners["perp"]
+    source = world.chain_set["vault-l2"].chain_id
+    validators = [k.address for k in world.signing_keys]
+    second = deploy(perp, artifact("Mailbox"), sender=owner)
+    transact(perp, second.functions.enroll_source(source, 2, world.mailbox("vault-l2").address, validators,
+                                                  world.deployment.threshold), sender=owner)
+    anyone = deploy(perp, artifact("NoopRecipient"))  # accepts a call from any mailbox
+    message = world.dispatch("vault-l2", "perp", b"execute once", recipient=anyone.address)
+    proof = world.checkpoint_proof(message)
+    assert world.process("perp", message.encoded, proof)["status"] == 1
+    readdressed = bytes(12) + to_canonical_address(second.address) + proof[32:]  # the header is not signed
+    reason = simulate(second.functions.process(message.encoded, readdressed), perp.accounts[1].address, 1_000_000)
+    assert reason == "root not signed by signer"
+    assert not second.functions.delivered(message.id).call()
 
 
 def test_handle_called_by_anyone_but_the_mailbox_is_refused(world):
