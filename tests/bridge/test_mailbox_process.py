@@ -18,7 +18,6 @@ from bridge.merkle import MerkleTree
 from bridge.message import Message
 from bridge.proofs import (
     CHECKPOINT_DOMAIN,
-    checkpoint_digest,
     encode_checkpoint_proof,
     encode_multisig_proof,
     multisig_digest,
@@ -150,7 +149,7 @@ def test_a_signature_over_another_domain_is_refused(world):
 def test_a_checkpoint_signature_offered_as_multisig_is_refused(world):
     message = world.dispatch("vault-l1", "perp", b"wrong proof kind")
     tree = world.tree("vault-l1")
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l1").address, tree.root(message.nonce + 1), message.nonce)
+    digest = world.checkpoint_digest(message, tree.root(message.nonce + 1), message.nonce, src="vault-l1")
     proof = world.multisig_proof(message, signatures=world.signatures(digest))
     assert world.refusal("perp", message.encoded, proof) == "signature does not match signer"
 
@@ -180,7 +179,7 @@ def test_a_zero_root_is_refused(world):
     message = world.dispatch("vault-l2", "perp", b"zero root")
     _, branch, _ = world.checkpoint_parts(message)
     zero = b"\x00" * 32
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, zero, message.nonce)
+    digest = world.checkpoint_digest(message, zero, message.nonce)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, zero, message.nonce, message.nonce, branch, world.signatures(digest)
     )
@@ -207,7 +206,7 @@ def test_an_inclusion_proof_for_another_index_is_refused(world):
     tree = world.tree("vault-l2")
     size = message.nonce + 1
     root = tree.root(size)
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, root, message.nonce)
+    digest = world.checkpoint_digest(message, root, message.nonce)
     other = message.nonce - 1
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, message.nonce, other, tree.proof(other, size),
@@ -222,7 +221,7 @@ def test_a_branch_for_another_leaf_does_not_reach_the_root(world):
     tree = world.tree("vault-l2")
     size = message.nonce + 1
     root = tree.root(size)
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, root, message.nonce)
+    digest = world.checkpoint_digest(message, root, message.nonce)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, message.nonce, message.nonce,
         tree.proof(message.nonce - 1, size), world.signatures(digest),
@@ -235,7 +234,7 @@ def test_a_leaf_beyond_its_checkpoint_is_refused(world):
     message = world.dispatch("vault-l2", "perp", b"late leaf")
     root, branch, _ = world.checkpoint_parts(message)
     earlier = message.nonce - 1
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, root, earlier)
+    digest = world.checkpoint_digest(message, root, earlier)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, earlier, message.nonce, branch, world.signatures(digest)
     )
@@ -245,7 +244,7 @@ def test_a_leaf_beyond_its_checkpoint_is_refused(world):
 def test_checkpoint_signatures_from_another_source_mailbox_are_refused(world):
     message = world.dispatch("vault-l2", "perp", b"other source domain")
     root, branch, _ = world.checkpoint_parts(message)
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l1").address, root, message.nonce)
+    digest = world.checkpoint_digest(message, root, message.nonce, src_mailbox=world.mailbox("vault-l1").address)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, message.nonce, message.nonce, branch, world.signatures(digest)
     )
