@@ -13,11 +13,15 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import simpy
 
 from bridge import BridgeConfig, BridgeDeployment, Lifecycle, deploy_bridge
+from bridge.deploy import artifact as bridge_artifact
 from chains import Chain, ChainSet
 from chains.config import DEFAULT_WORLD, ChainConfig
 from chains.producer import BlockListener, sim_time_of, start_block_production
 from protocol import ProtocolConfig, ProtocolDeployment, deploy_protocol
+from protocol.artifacts import CONTRACT_NAMES, artifact as protocol_artifact
 from relayer import Bridge
+
+Stage = Callable[[str], None]  # told what is being done, before it is done
 
 
 @dataclass
@@ -66,16 +70,25 @@ def build_testbed(
     lifecycle: Lifecycle | None = None,
     listeners: Sequence[BlockListener] = (),
     env_factory: Callable[[float], simpy.Environment] | None = None,
+    stage: Stage | None = None,
 ) -> Testbed:
     """Deploy everything and start block production, validators and relayers on a fresh clock."""
+    say = stage or (lambda _: None)
     if not isinstance(protocol_config, ProtocolConfig):
         protocol_config = ProtocolConfig.from_dict(protocol_config or {})
     if not isinstance(bridge_config, BridgeConfig):
         bridge_config = BridgeConfig.from_dict(bridge_config or {})
+    say("compiling contracts (cached after the first run)")
+    bridge_artifact("Mailbox")
+    for name in CONTRACT_NAMES:
+        protocol_artifact(name)
+    say(f"starting {len(chain_configs)} chains")
     chains = ChainSet.from_configs(chain_configs, seed=seed, extra_alloc=extra_alloc)
     if vault_chains is None:
         vault_chains = [name for name in chains.names if name != perp_chain]
+    say("deploying the bridge")
     bridge_deployment = deploy_bridge(chains, bridge_config, seed)
+    say("deploying the protocol")
     protocol = deploy_protocol(chains, protocol_config, bridge_deployment.addresses, perp_chain, vault_chains, seed)
     initial_time = start_time(chains)
     env = env_factory(initial_time) if env_factory is not None else simpy.Environment(initial_time=initial_time)

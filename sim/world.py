@@ -32,7 +32,7 @@ from sim.invariants import Invariants
 from sim.metrics import Metrics, TimeSeries, usd
 from sim.prices import PricePath
 from sim.scenario import Forgery, Scenario
-from sim.testbed import build_testbed
+from sim.testbed import Stage, build_testbed
 from sim.trace import Trace
 
 AGENT_BALANCE_WEI = 1_000 * 10**18
@@ -43,7 +43,7 @@ def mean_latency(model: Any) -> float:
 
 
 class World:
-    def __init__(self, scenario: Scenario, run_dir: Path | None = None) -> None:
+    def __init__(self, scenario: Scenario, run_dir: Path | None = None, stage: Stage | None = None) -> None:
         self.scenario = scenario
         seed = scenario.seed
         self.trace = Trace(run_dir / "trace.jsonl" if run_dir is not None else None)
@@ -57,7 +57,7 @@ class World:
         self.testbed = build_testbed(
             scenario.chains, scenario.protocol, scenario.bridge, seed, scenario.perp_chain, scenario.vault_chains,
             data_dir=data_dir, extra_alloc={a.address: AGENT_BALANCE_WEI for a in agents},
-            lifecycle=self.lifecycle, listeners=[self.on_block],
+            lifecycle=self.lifecycle, listeners=[self.on_block], stage=stage,
         )
         self.env = self.testbed.env
         self.chains = self.testbed.chains
@@ -100,6 +100,12 @@ class World:
         self.record("world", "started", seed=seed, scenario=scenario.name, traders=len(self.traders),
                     keepers=len(self.keepers), reporters=len(self.reporters))
         self._start_processes()
+
+    def close(self) -> None:
+        """Stop without running: the trace file and the relayers' SQLite files are closed."""
+        self.trace.close()
+        for relayer in self.testbed.bridge.relayers:
+            relayer.kill()
 
     # -- wiring --------------------------------------------------------------------
 
