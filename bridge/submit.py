@@ -22,6 +22,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from chains.transactions import clean_revert_reason
 
 ALREADY_DELIVERED = "message already delivered"
+NO_REASON = "reverted without a reason"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def simulate(function: ContractFunction, sender: str, gas: int) -> str | None:
     try:
         function.call({"from": sender, "gas": gas}, block_identifier="pending")
     except (TransactionFailed, ContractLogicError, Web3RPCError) as exc:
+        if exc.args and exc.args[0] in (b"", ""):  # eth-tester's empty revert data
+            return NO_REASON
         return clean_revert_reason(exc)
     return None
 

@@ -15,6 +15,8 @@ import simpy
 from bridge import BridgeConfig, BridgeDeployment, Lifecycle, deploy_bridge
 from bridge.deploy import artifact as bridge_artifact
 from chains import Chain, ChainSet
+from chains.chain import ReorgReport
+from chains.compiler import Artifact
 from chains.config import DEFAULT_WORLD, ChainConfig
 from chains.producer import BlockListener, sim_time_of, start_block_production
 from protocol import ProtocolConfig, ProtocolDeployment, deploy_protocol
@@ -52,6 +54,20 @@ class Testbed:
         """Run until every dispatched message is processed (or abandoned); False if ``timeout`` passes first."""
         return self.bridge.run_until_settled(timeout)
 
+    def reorg(self, chain_name: str, depth: int) -> tuple[ReorgReport, int]:
+        """Drop the last ``depth`` blocks of a chain and resubmit their transactions to its pending block, as
+        a node returns a lost branch's transactions to its mempool; returns the report and how many went back
+        (a dropped transaction that is no longer valid stays dropped: that is the fault)."""
+        report = self.chains[chain_name].reorg(depth)
+        resubmitted = 0
+        for dropped in report.dropped:
+            try:
+                self.chains[chain_name].w3.eth.send_raw_transaction(dropped.raw)
+                resubmitted += 1
+            except Exception:  # noqa: BLE001 - eth-tester raises several types for an invalid transaction
+                continue
+        return report, resubmitted
+
 
 def start_time(chains: Iterable[Chain]) -> float:
     """Deployment mined blocks ahead of simulated time 0: the clock starts at the latest head."""
@@ -71,8 +87,12 @@ def build_testbed(
     listeners: Sequence[BlockListener] = (),
     env_factory: Callable[[float], simpy.Environment] | None = None,
     stage: Stage | None = None,
+    variants: Mapping[str, Artifact] | None = None,
 ) -> Testbed:
-    """Deploy everything and start block production, validators and relayers on a fresh clock."""
+    """Deploy everything and start block production, validators and relayers on a fresh clock.
+
+    ``variants`` deploys other builds of protocol contracts by name (mutation testing: a planted bug).
+    """
     say = stage or (lambda _: None)
     if not isinstance(protocol_config, ProtocolConfig):
         protocol_config = ProtocolConfig.from_dict(protocol_config or {})
@@ -89,7 +109,9 @@ def build_testbed(
     say("deploying the bridge")
     bridge_deployment = deploy_bridge(chains, bridge_config, seed)
     say("deploying the protocol")
-    protocol = deploy_protocol(chains, protocol_config, bridge_deployment.addresses, perp_chain, vault_chains, seed)
+    protocol = deploy_protocol(
+        chains, protocol_config, bridge_deployment.addresses, perp_chain, vault_chains, seed, variants=variants
+    )
     initial_time = start_time(chains)
     env = env_factory(initial_time) if env_factory is not None else simpy.Environment(initial_time=initial_time)
     bridge = Bridge(env, chains, bridge_deployment, bridge_config, seed, lifecycle=lifecycle, data_dir=data_dir)

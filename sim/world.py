@@ -140,15 +140,7 @@ class World:
 
     def _reorg(self, chain_name: str, at: float, depth: int) -> Generator[Any, Any, None]:
         yield self.env.timeout(max(0.0, at - self.env.now))
-        chain = self.chains[chain_name]
-        report = chain.reorg(min(depth, chain.head_number))
-        resubmitted = 0
-        for dropped in report.dropped:
-            try:
-                chain.w3.eth.send_raw_transaction(dropped.raw)
-                resubmitted += 1
-            except Exception:  # noqa: BLE001 - a dropped transaction may no longer be valid; that is the fault
-                continue
+        report, resubmitted = self.testbed.reorg(chain_name, min(depth, self.chains[chain_name].head_number))
         self.record("faults", "reorg", chain=chain_name, depth=report.depth, old_head=report.old_head,
                     new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted)
 

@@ -242,6 +242,7 @@ def _verify_checkpoint(src_chain_id: uint256, message_id: bytes32, nonce: uint25
 @view
 @internal
 def _verify_signatures(src_chain_id: uint256, digest: bytes32, proof: Bytes[MAX_PROOF], at: uint256, mismatch: String[40]):
+    assert len(proof) >= at + 32, "malformed proof"
     count: uint256 = extract32(proof, at, output_type=uint256)
     assert count <= MAX_VALIDATORS, "malformed proof"
     assert len(proof) == at + 32 + count * (32 + SIGNATURE_SIZE), "malformed proof"

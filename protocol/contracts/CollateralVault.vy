@@ -46,6 +46,7 @@ struct Ledger:
     balance: uint256
     rate_limit_available: uint256
 
+MAX_TOKENS: constant(uint256) = 16
 PENDING: constant(uint256) = 1
 RELEASED: constant(uint256) = 2
 REFUSED: constant(uint256) = 3
@@ -278,6 +279,12 @@ def handle(src_chain_id: uint256, sender: address, body: Bytes[messages.MAX_BODY
 @external
 @view
 def ledger(token: address) -> Ledger:
+    return self._ledger(token)
+
+
+@internal
+@view
+def _ledger(token: address) -> Ledger:
     return Ledger(
         listed=self.listed[token],
         deposit_cap=self.deposit_cap[token],
@@ -288,6 +295,16 @@ def ledger(token: address) -> Ledger:
         balance=staticcall IERC20(token).balanceOf(self) if self.listed[token] else 0,
         rate_limit_available=self._available(token),
     )
+
+
+@external
+@view
+def ledgers(tokens: DynArray[address, MAX_TOKENS]) -> DynArray[Ledger, MAX_TOKENS]:
+    """@notice The ledger of several tokens in one call."""
+    out: DynArray[Ledger, MAX_TOKENS] = []
+    for token: address in tokens:
+        out.append(self._ledger(token))
+    return out
 
 
 @external

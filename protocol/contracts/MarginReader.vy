@@ -115,6 +115,7 @@ interface IEngine:
     def market_view(market: uint256, price: uint256) -> MarketView: view
     def value_at(account: address, bucket: uint256, prices: uint256[MAX_FEEDS]) -> Valuation: view
     def collateral_count() -> uint256: view
+    def credited_total(cid: uint256) -> uint256: view
     def pool(cid: uint256) -> uint256: view
     def insurance(cid: uint256) -> uint256: view
 
@@ -238,6 +239,16 @@ def funds() -> DynArray[FundView, MAX_COLLATERALS]:
     out: DynArray[FundView, MAX_COLLATERALS] = []
     for cid: uint256 in range(staticcall ENGINE.collateral_count(), bound=MAX_COLLATERALS):
         out.append(FundView(cid=cid, pool=staticcall ENGINE.pool(cid), insurance=staticcall ENGINE.insurance(cid)))
+    return out
+
+
+@external
+@view
+def credited_totals() -> DynArray[uint256, MAX_COLLATERALS]:
+    """@notice Collateral credited to all accounts together, per collateral id, in one call."""
+    out: DynArray[uint256, MAX_COLLATERALS] = []
+    for cid: uint256 in range(staticcall ENGINE.collateral_count(), bound=MAX_COLLATERALS):
+        out.append(staticcall ENGINE.credited_total(cid))
     return out
 
 

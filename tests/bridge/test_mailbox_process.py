@@ -317,6 +317,7 @@ def test_malformed_messages_and_proofs_are_refused(world):
     assert world.refusal("perp", message.encoded[:200], proof) == "malformed message"
     assert world.refusal("perp", message.encoded + b"\x00" * 32, proof) == "malformed message"
     assert world.refusal("perp", message.encoded, proof[:40]) == "malformed proof"
+    assert world.refusal("perp", message.encoded, proof[:64]) == "malformed proof"  # a header and nothing else
     assert world.refusal("perp", message.encoded, proof + b"\x00") == "malformed proof"
     unknown_version = replace(message, version=2)
     assert world.refusal("perp", unknown_version.encoded, world.multisig_proof(unknown_version)) == "unsupported message version"
