@@ -73,14 +73,17 @@ def run_check(
             print_blob=False,
             report_multiple_bugs=False,
         )
+        notes: list[str] = []
         try:
             run_state_machine_as_test(seed(search_seed)(machine), settings=options)
         except InvariantViolation as exc:
-            violation = exc
-    sequence = []
-    if violation is not None:  # Hypothesis notes the failing sequence on the exception, one call a line
-        notes = getattr(violation, "__notes__", [])
-        sequence = [line for line in notes if line.startswith("state") and not line.endswith(".invariants_hold()")]
+            violation, notes = exc, getattr(exc, "__notes__", [])
+        except Exception as exc:  # noqa: BLE001 - an action the system should take in its stride failed: a finding
+            violation = InvariantViolation(tally.last_time, "every action is served",
+                                           f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            notes = getattr(exc, "__notes__", [])
+    # Hypothesis notes the failing sequence on the exception, one call a line
+    sequence = [line for line in notes if line.startswith("state") and not line.endswith(".invariants_hold()")]
     return CheckReport(tally.examples, tally.checks, violation, sequence)
 
 

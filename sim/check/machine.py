@@ -59,6 +59,7 @@ class Tally:
 
     examples: int = 0
     checks: int = 0
+    last_time: float = 0.0  # simulated time of the last check
     on_example: Callable[[int], None] | None = None
 
 
@@ -226,11 +227,13 @@ def system_machine(prepared: Prepared, bounds: Bounds, workdir: Path, tally: Tal
 
         @rule()
         def kill_relayer(self) -> None:
-            self.testbed.kill_relayer(0)
+            if self.testbed.bridge.relayers:
+                self.testbed.kill_relayer(0)
 
         @rule()
         def restart_relayer(self) -> None:
-            self.testbed.restart_relayer(0)
+            if self.testbed.bridge.relayers:
+                self.testbed.restart_relayer(0)
 
         @rule(route=st.sampled_from(routes))
         def partition(self, route: tuple[str, str]) -> None:
@@ -259,6 +262,7 @@ def system_machine(prepared: Prepared, bounds: Bounds, workdir: Path, tally: Tal
         @invariant()
         def invariants_hold(self) -> None:
             tally.checks += 1
+            tally.last_time = self.testbed.now
             self.system.check()
 
     return SystemMachine
