@@ -72,25 +72,35 @@ def chains_command(config: str | None, only: tuple[str, ...], seed: int) -> None
 
 
 def _progress_runner(label: str, quiet: bool) -> Any:
-    """A rich progress bar fed by the run's (done, total) callback; nothing when quiet."""
+    """A rich progress bar: the set-up stage while the world is built, then the clock's (done, total).
+
+    Without a terminal (a log, a pipe) each stage is one line instead, and there is no bar.
+    """
+    import contextlib
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     if quiet:
-        return None, None
+        return None, None, None
+    if not errors.is_terminal:
+        return contextlib.nullcontext(), lambda what: errors.print(f"{label}: {what}", highlight=False), None
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[simulated]}"),
         TimeElapsedColumn(), console=errors, transient=True,
     )
     task = progress.add_task(label, total=1.0, simulated="")
 
+    def stage(what: str) -> None:
+        progress.update(task, description=f"{label}: {what}")
+
     def update(done: float, total: float) -> None:
         progress.update(task, completed=done / total, simulated=f"{done / 3600:.2f} of {total / 3600:.2f} simulated h")
 
-    return progress, update
+    return progress, stage, update
 
 
 def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool,
-         engine: str | None) -> None:
+         force: bool, engine: str | None) -> None:
     import json
 
     from sim.present import summary_table
@@ -98,12 +108,12 @@ def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: 
     from sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_name, overrides, seed=seed)
-    progress, update = _progress_runner(f"{scenario.name} (seed {scenario.seed})", quiet=as_json)
+    progress, stage, update = _progress_runner(f"{scenario.name} (seed {scenario.seed})", quiet=as_json)
     if progress is not None:
         with progress:
-            result = run_scenario(scenario, out, progress=update, engine=engine)
+            result = run_scenario(scenario, out, progress=update, force=force, stage=stage, engine=engine)
     else:
-        result = run_scenario(scenario, out, engine=engine)
+        result = run_scenario(scenario, out, force=force, engine=engine)
     if as_json:
         click.echo(json.dumps({"run_dir": str(result.run_dir), **result.summary}, indent=2, sort_keys=True))
     else:
@@ -124,7 +134,8 @@ ENGINE_OPTION = click.option(
          "both give the same trace.",
 )
 OUT_OPTION = click.option("--out", type=click.Path(file_okay=False), default=None,
-                          help="Run directory (default: runs/SCENARIO-seedN).")
+                          help="Run directory (default: runs/SCENARIO-seedN, plus the overrides; -2, -3... when taken).")
+FORCE_OPTION = click.option("--force", is_flag=True, help="Replace the run already in the run directory.")
 
 
 @main.command("run")
@@ -132,28 +143,31 @@ OUT_OPTION = click.option("--out", type=click.Path(file_okay=False), default=Non
 @SEED_OPTION
 @SET_OPTION
 @OUT_OPTION
+@FORCE_OPTION
 @ENGINE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 @user_errors
-def run_command(scenario: str, seed: int | None, overrides: tuple[str, ...], out: str | None, engine: str | None,
-                as_json: bool) -> None:
+def run_command(scenario: str, seed: int | None, overrides: tuple[str, ...], out: str | None, force: bool,
+                engine: str | None, as_json: bool) -> None:
     """Run SCENARIO (a built-in name or a TOML file) and write its run directory.
 
     Exit code 0 when every invariant held, 1 when one was violated, 2 on bad input.
     """
-    _run(scenario, seed, overrides, out, as_json, engine)
+    _run(scenario, seed, overrides, out, as_json, force, engine)
 
 
 @main.command("demo")
 @SEED_OPTION
 @SET_OPTION
 @OUT_OPTION
+@FORCE_OPTION
 @ENGINE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 @user_errors
-def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, engine: str | None, as_json: bool) -> None:
+def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, force: bool, engine: str | None,
+                 as_json: bool) -> None:
     """Run the small built-in `demo` scenario (under a minute) and show what happened."""
-    _run("demo", seed, overrides, out, as_json, engine)
+    _run("demo", seed, overrides, out, as_json, force, engine)
 
 
 @main.command("scenarios")
@@ -169,22 +183,28 @@ def scenarios_command() -> None:
 @click.argument("run_dir", type=click.Path())
 @click.option("--message", "message_id", default=None, help="Show the lifecycle of this message (id or a prefix).")
 @click.option("--account", default=None, help="Show the story of this account (0x address).")
+@click.option("--accounts", "list_accounts", is_flag=True, help="List the run's accounts with their roles.")
 @user_errors
-def trace_command(run_dir: str, message_id: str | None, account: str | None) -> None:
-    """Read a run directory: its summary, or one message's lifecycle, or one account's story."""
+def trace_command(run_dir: str, message_id: str | None, account: str | None, list_accounts: bool) -> None:
+    """Read a run directory: its summary, one message's lifecycle, one account's story, or its accounts."""
     from sim.inspect import RunDirectory
-    from sim.present import account_table, message_table, summary_table
+    from sim.present import account_table, accounts_table, message_table, summary_table
 
-    if message_id and account:
-        raise click.UsageError("give --message or --account, not both")
+    if sum(map(bool, (message_id, account, list_accounts))) > 1:
+        raise click.UsageError("give one of --message, --account and --accounts")
     run = RunDirectory(run_dir)
     if message_id:
         full_id, events = run.message(message_id)
         console.print(message_table(full_id, events))
     elif account:
-        console.print(account_table(account, run.account(account)))
+        console.print(account_table(account, run.account(account), run.world))
+    elif list_accounts:
+        console.print(accounts_table(run.accounts()))
     else:
         console.print(summary_table(run.summary))
+    if run.trace_cut:
+        errors.print(f"[bold red]error:[/] {run.trace_cut}", highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 @main.command("compare")
@@ -195,7 +215,53 @@ def compare_command(run_dirs: tuple[str, ...]) -> None:
     from sim.inspect import RunDirectory
     from sim.present import comparison_table
 
-    console.print(comparison_table([RunDirectory(path).summary for path in run_dirs]))
+    console.print(comparison_table([(path, RunDirectory(path).summary) for path in run_dirs]))
+
+
+@main.command("check")
+@click.argument("scenario")
+@click.option("--examples", type=click.IntRange(min=1), default=25, show_default=True,
+              help="Random sequences of actions and faults to try.")
+@click.option("--steps", type=click.IntRange(min=1), default=30, show_default=True,
+              help="The most actions in one sequence.")
+@SEED_OPTION
+@SET_OPTION
+@click.option("--contract", "contracts", multiple=True, metavar="NAME=FILE",
+              help="Deploy FILE instead of the protocol's contract NAME, e.g. CollateralVault=MyVault.vy (repeatable).")
+@user_errors
+def check_command(scenario: str, examples: int, steps: int, seed: int | None, overrides: tuple[str, ...],
+                  contracts: tuple[str, ...]) -> None:
+    """Search SCENARIO's world for a sequence of actions and faults that breaks an invariant.
+
+    Deposits, trades, price moves, time, withdrawals, liquidations, relayer crashes, partitions,
+    duplicate and reorder bursts and reorgs within finality, checked after every step. Prints the
+    smallest failing sequence found. Exit code 0 when every invariant held, 1 when one broke, 2 on
+    bad input.
+    """
+    from sim.check import Bounds, contract_variants, run_check
+    from sim.scenario import load_scenario
+    from sim.world_spec import resolve_world
+
+    loaded = load_scenario(scenario, overrides, seed=seed)
+    spec = resolve_world(scenario, overrides, seed)
+    variants = contract_variants(contracts)
+    label = f"check {loaded.name} (seed {loaded.seed})"
+    progress, stage, _ = _progress_runner(label, quiet=False)
+    with progress:
+        stage("deploying the world (once; every sequence starts from a snapshot of it)")
+        report = run_check(spec, examples, steps, Bounds.from_scenario(loaded), search_seed=loaded.seed,
+                           variants=variants, on_example=lambda n: stage(f"sequence {n}"))
+    if report.holds:
+        console.print(f"every invariant held: {report.examples} sequences of up to {steps} steps, "
+                      f"{report.checks} checks (world {loaded.name}, seed {loaded.seed})", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_OK)
+    violation = report.violation
+    console.print(f"INVARIANT VIOLATED: {violation.name}: {violation.detail} (at t={violation.t:.0f} s)",
+                  highlight=False, soft_wrap=True)
+    console.print(f"smallest failing sequence ({report.examples} sequences run, shrinking included):", highlight=False)
+    for line in report.sequence:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    sys.exit(EXIT_INVARIANT)
 
 
 @main.command("up")

@@ -72,7 +72,7 @@ def measure_gas(seed: int) -> dict[str, tuple[int, int]]:
             tree = MerkleTree([dispatch_message(l).id for l in logs])
             index = message.nonce
             root = tree.root(index + 1)
-            digest = checkpoint_digest(src.chain_id, src_mailbox.address, root, index)
+            digest = checkpoint_digest(dst.chain_id, dst_mailbox.address, src.chain_id, src_mailbox.address, root, index)
             proof = encode_checkpoint_proof(dst_mailbox.address, message.id, root, index, index,
                                             tree.proof(index, index + 1), [sign_digest(k.key, digest) for k in signers])
         call = dst_mailbox.functions.process(message.encoded, proof)

@@ -6,6 +6,7 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 
 from chains import ChainSet, deploy
+from chains.abi import bound_from_web3
 from bridge.deploy import BridgeDeployment, mine_and_check, artifact
 
 TRUST_GAS = 100_000
@@ -20,6 +21,7 @@ def deploy_test_apps(chain_set: ChainSet, deployment: BridgeDeployment, name: st
         for remote in chain_set:
             if remote.name != chain.name:
                 trust = apps[chain.name].functions.set_trusted_remote(remote.chain_id, apps[remote.name].address)
-                pending.append(trust.transact({"from": owner, "gas": TRUST_GAS}))
+                call = bound_from_web3(trust)
+                pending.append(chain.send(owner, call.to, call.calldata, TRUST_GAS))
         mine_and_check(chain, pending)
     return apps

@@ -78,7 +78,7 @@ class Forger:
         else:
             tree = MerkleTree([m.message.id for m in watcher.messages] + [message.id])
             root = tree.root()
-            digest = checkpoint_digest(source.chain_id, watcher.mailbox, root, nonce)
+            digest = checkpoint_digest(destination.chain_id, mailbox.address, source.chain_id, watcher.mailbox, root, nonce)
         signatures = [s for s in (v.sign_anything(digest) for v in self.validators) if s is not None]
         if mode == "multisig":
             proof = encode_multisig_proof(mailbox.address, message.id, signatures)

@@ -30,7 +30,7 @@ MODE_MULTISIG = 1
 MODE_CHECKPOINT = 2
 MODES = {"multisig": MODE_MULTISIG, "checkpoint": MODE_CHECKPOINT}
 MULTISIG_DOMAIN = keccak(b"xmargin.bridge.multisig.v1")
-CHECKPOINT_DOMAIN = keccak(b"xmargin.bridge.checkpoint.v1")
+CHECKPOINT_DOMAIN = keccak(b"xmargin.bridge.checkpoint.v2")
 SIGNATURE_SIZE = 65
 HEADER_SIZE = 64
 CHECKPOINT_SIGNATURES_AT = HEADER_SIZE + 96 + 32 * DEPTH
@@ -50,12 +50,15 @@ def multisig_digest(dst_chain_id: int, dst_mailbox: str, src_chain_id: int, mess
     )
 
 
-def checkpoint_digest(src_chain_id: int, src_mailbox: str, root: bytes, index: int) -> bytes:
-    """What a checkpoint validator signs: the source mailbox's tree root after leaf ``index``."""
+def checkpoint_digest(
+    dst_chain_id: int, dst_mailbox: str, src_chain_id: int, src_mailbox: str, root: bytes, index: int
+) -> bytes:
+    """What a checkpoint validator signs: the source mailbox's tree root after leaf ``index``, for
+    delivery to one destination mailbox (as the multisig digest, so no other mailbox accepts the proof)."""
     return keccak(
         abi_encode(
-            ["bytes32", "uint256", "address", "bytes32", "uint256"],
-            [CHECKPOINT_DOMAIN, src_chain_id, src_mailbox, root, index],
+            ["bytes32", "uint256", "address", "uint256", "address", "bytes32", "uint256"],
+            [CHECKPOINT_DOMAIN, dst_chain_id, dst_mailbox, src_chain_id, src_mailbox, root, index],
         )
     )
 

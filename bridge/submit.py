@@ -16,7 +16,9 @@ from hexbytes import HexBytes
 
 from chains import Chain, TransactionRejected
 from chains.abi import BoundCall, bound_from_web3
-from chains.transactions import decode_revert_data
+from chains.transactions import NO_REASON, decode_revert_data
+
+__all__ = ["ALREADY_DELIVERED", "NO_REASON", "Submission", "send_process", "simulate", "submit_process"]
 
 ALREADY_DELIVERED = "message already delivered"
 

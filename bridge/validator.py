@@ -3,7 +3,7 @@
 Each validator watches every source chain (through its :class:`MailboxWatcher`)
 and signs each message once it is ``finality_depth`` blocks deep: in multisig mode
 the message's digest, in checkpoint mode the tree root just after the message's
-leaf. Faults, from the config: offline windows (it signs nothing, then catches
+leaf, for delivery to the message's destination mailbox. Faults, from the config: offline windows (it signs nothing, then catches
 up), equivocation (it also signs a conflicting attestation for the same slot),
 and compromise (it signs whatever the forger hands it).
 """
@@ -68,20 +68,18 @@ class Validator:
 
     def _attest(self, source: str, watcher: MailboxWatcher, dispatched: DispatchedMessage, now: float) -> None:
         message = dispatched.message
+        destination = self.deployment.chain_name(message.dst_chain_id)
+        if destination is None:
+            return  # no mailbox there: there is no domain to sign for
+        dst = (message.dst_chain_id, self.deployment.mailbox_address(destination))
         if self.deployment.mode(source) == "multisig":
-            destination = self.deployment.chain_name(message.dst_chain_id)
-            if destination is None:
-                return  # no mailbox there: there is no domain to sign for
-            mailbox = self.deployment.mailbox_address(destination)
-            digest = multisig_digest(message.dst_chain_id, mailbox, message.src_chain_id, message.id)
-            conflicting = multisig_digest(
-                message.dst_chain_id, mailbox, message.src_chain_id, keccak(message.id + EQUIVOCATION_TAG)
-            )
+            digest = multisig_digest(*dst, message.src_chain_id, message.id)
+            conflicting = multisig_digest(*dst, message.src_chain_id, keccak(message.id + EQUIVOCATION_TAG))
         else:
-            mailbox = watcher.mailbox
             root = watcher.root_at(message.nonce)
-            digest = checkpoint_digest(message.src_chain_id, mailbox, root, message.nonce)
-            conflicting = checkpoint_digest(message.src_chain_id, mailbox, keccak(root + EQUIVOCATION_TAG), message.nonce)
+            src = (message.src_chain_id, watcher.mailbox)
+            digest = checkpoint_digest(*dst, *src, root, message.nonce)
+            conflicting = checkpoint_digest(*dst, *src, keccak(root + EQUIVOCATION_TAG), message.nonce)
         self._publish(message.src_chain_id, message.nonce, digest, message.id, now, genuine=True)
         if self.equivocating:
             self._publish(message.src_chain_id, message.nonce, conflicting, message.id, now, genuine=False)

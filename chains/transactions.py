@@ -20,6 +20,7 @@ from chains.errors import ChainStateError, XmarginError
 DEFAULT_GAS = 8_000_000
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 REVERT_PREFIX = "execution reverted:"
+NO_REASON = "reverted without a reason"
 MAX_CONFIRM_BLOCKS = 64  # a transaction still pending after this many blocks will not be mined by waiting
 
 
@@ -38,7 +39,7 @@ def decode_revert_data(data: bytes) -> str:
             return abi_decode(["string"], data[4:])[0]
         except Exception:  # noqa: BLE001 - malformed revert data is reported as hex
             pass
-    return "0x" + data.hex() if data else "reverted without a reason"
+    return "0x" + data.hex() if data else NO_REASON
 
 
 def clean_revert_reason(error: Exception | str) -> str:
@@ -49,7 +50,7 @@ def clean_revert_reason(error: Exception | str) -> str:
         text = str(getattr(error, "message", None) or (error.args[0] if error.args else "") or error)
     while text.startswith(REVERT_PREFIX):
         text = text[len(REVERT_PREFIX):].lstrip()
-    return text or "reverted without a reason"
+    return text or NO_REASON
 
 
 def revert_reason(chain: Chain, tx_hash: bytes) -> str:

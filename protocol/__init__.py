@@ -48,7 +48,7 @@ from protocol.engine import (
 )
 from protocol.errors import ProtocolCallError, ProtocolError
 from protocol.messages import decode_body, encode_body
-from protocol.oracle import FeedState, Oracle, SignedReport
+from protocol.oracle import FeedState, Oracle, PriceUse, SignedReport
 from protocol.token import Token
 from protocol.units import WAD, from_units, from_wad, to_units, to_wad
 from protocol.vault import RequestStatus, Vault, VaultLedger, WithdrawalRequest
@@ -71,6 +71,7 @@ __all__ = [
     "MarketConfig",
     "MarketState",
     "Oracle",
+    "PriceUse",
     "OracleConfig",
     "PositionInfo",
     "ProtocolCallError",

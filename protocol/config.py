@@ -79,6 +79,7 @@ DEFAULT_ORACLE: dict[str, Any] = {
     "staleness": 60,
     "max_deviation": 0.05,
     "liquidation_staleness": 600,
+    "close_staleness": None,  # how long a position-reducing trade may use the last valid price; None: staleness
 }
 DEFAULT_FEES: dict[str, Any] = {"treasury_share": 0.2}
 
@@ -140,6 +141,7 @@ class OracleConfig:
     staleness: int
     max_deviation: Decimal
     liquidation_staleness: int
+    close_staleness: int  # between staleness and liquidation_staleness
 
 
 @dataclass(frozen=True)
@@ -322,12 +324,21 @@ def _parse_oracle(entry: Mapping[str, Any], where: str) -> OracleConfig:
         raise ConfigError(
             f"{where}.liquidation_staleness: must be at least staleness ({staleness}), got {liquidation_staleness}"
         )
+    close_staleness = staleness
+    if entry.get("close_staleness") is not None:
+        close_staleness = integer(entry, "close_staleness", where, minimum=1)
+        if not staleness <= close_staleness <= liquidation_staleness:
+            raise ConfigError(
+                f"{where}.close_staleness: must be between staleness ({staleness}) and liquidation_staleness "
+                f"({liquidation_staleness}), got {close_staleness}"
+            )
     return OracleConfig(
         reporters=reporters,
         quorum=quorum,
         staleness=staleness,
         max_deviation=_fraction(entry, "max_deviation", where, positive=True),
         liquidation_staleness=liquidation_staleness,
+        close_staleness=close_staleness,
     )
 
 

@@ -21,6 +21,7 @@ from chains.abi import bound_from_web3
 from chains.accounts import keyed_account
 from chains.chain import Chain
 from chains.chain_set import ChainSet
+from chains.compiler import Artifact
 from chains.errors import ConfigError
 from chains.transactions import confirm, deploy
 from protocol.artifacts import artifact
@@ -83,7 +84,8 @@ class ProtocolDeployment:
         """
         when = self.perp.next_timestamp if timestamp is None else timestamp
         prices = {feed: to_wad(value) for feed, value in usd_prices.items()}
-        reports = [self.oracle.sign_report(reporter, prices, when) for reporter in self.reporters]
+        epoch = self.oracle.epoch()
+        reports = [self.oracle.sign_report(reporter, prices, when, epoch) for reporter in self.reporters]
         return self.oracle.report_signed(self.deployers[self.perp_chain], reports)
 
 
@@ -94,8 +96,18 @@ def deploy_protocol(
     perp_chain: str = "perp",
     vault_chains: Sequence[str] = ("vault-l1", "vault-l2"),
     seed: int = 0,
+    variants: Mapping[str, Artifact] | None = None,
 ) -> ProtocolDeployment:
-    """Deploy and wire the protocol; ``mailboxes`` maps each involved chain's name to its Mailbox address."""
+    """Deploy and wire the protocol; ``mailboxes`` maps each involved chain's name to its Mailbox address.
+
+    ``variants`` replaces contracts by name with other builds of the same interface (for mutation
+    testing: a vault with a planted bug must make the invariant checks fail).
+    """
+    variants = dict(variants or {})
+
+    def build(name: str) -> Artifact:
+        return variants.get(name) or artifact(name)
+
     vault_chains = tuple(vault_chains)
     mailboxes = _check_layout(chain_set, config, mailboxes, perp_chain, vault_chains)
     perp = chain_set[perp_chain]
@@ -106,26 +118,27 @@ def deploy_protocol(
     for name in vault_chains:
         chain = chain_set[name]
         tokens[name] = {
-            asset.name: Token(chain, deploy(chain, artifact("TestToken"), f"Test {asset.symbol}", asset.symbol, asset.decimals))
+            asset.name: Token(chain, deploy(chain, build("TestToken"), f"Test {asset.symbol}", asset.symbol, asset.decimals))
             for asset in config.assets
         }
-        vault_contracts[name] = deploy(chain, artifact("CollateralVault"), mailboxes[name])
+        vault_contracts[name] = deploy(chain, build("CollateralVault"), mailboxes[name])
 
     catalog = _catalog(chain_set, config, vault_chains, tokens)
     reporters = tuple(keyed_account(f"oracle-reporter-{i}", seed) for i in range(config.oracle.reporters))
     oracle_contract = deploy(
         perp,
-        artifact("OracleAggregator"),
+        build("OracleAggregator"),
         len(config.feeds),
         [r.address for r in reporters],
         config.oracle.quorum,
         config.oracle.staleness,
         to_wad(config.oracle.max_deviation),
         config.oracle.liquidation_staleness,
+        config.oracle.close_staleness,
     )
     engine_contract = deploy(
         perp,
-        artifact("MarginEngine"),
+        build("MarginEngine"),
         mailboxes[perp_chain],
         oracle_contract.address,
         [(c.chain_id, c.token, 10**c.decimals, to_wad(c.haircut), c.feed) for c in catalog.collaterals],
@@ -138,7 +151,7 @@ def deploy_protocol(
         ),
         to_wad(config.fees.treasury_share),
     )
-    reader_contract = deploy(perp, artifact("MarginReader"), engine_contract.address)
+    reader_contract = deploy(perp, build("MarginReader"), engine_contract.address)
     engine = MarginEngine(perp, engine_contract, reader_contract, catalog)
     oracle = Oracle(perp, oracle_contract, config.feeds)
     vaults = {name: Vault(chain_set[name], vault_contracts[name], {a: t.address for a, t in tokens[name].items()})

@@ -215,7 +215,7 @@ class MarginEngine(ContractBinding):
     def credited_totals(self) -> dict[int, int]:
         """Collateral credited to all accounts together, per collateral id (native units): what must stay
         covered by collateral locked on the vault chains."""
-        return {c.cid: self._call(self.fn.credited_total(c.cid)) for c in self.catalog.collaterals}
+        return dict(enumerate(self._call(self.reader_fn.credited_totals())))
 
     def collateral(self, account: str, cid: int, bucket: int = CROSS) -> int:
         _check_bucket(bucket)

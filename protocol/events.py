@@ -253,6 +253,7 @@ class PriceUpdated(ContractEvent):
 @dataclass(frozen=True)
 class ReportersChanged(ContractEvent):
     reporters: tuple[str, ...]
+    epoch: int
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ class ParametersChanged(ContractEvent):
     staleness: int
     max_deviation: int
     liquidation_staleness: int
+    close_staleness: int
 
 
 VAULT_EVENTS = (AssetListed, Deposited, WithdrawRequested, Released, WithdrawRefused, Seized, Funded, TreasuryWithdrawn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Iterable, Mapping, Sequence
 
 from eth_abi import encode as abi_encode
@@ -17,9 +18,17 @@ from protocol.binding import ContractBinding, Sender
 from protocol.errors import ProtocolError
 from protocol.events import ORACLE_EVENTS
 
-REPORT_TAG = keccak(text="xmargin.oracle.report.v1")
+REPORT_TAG = keccak(text="xmargin.oracle.report.v2")
 GAS_REPORT = 400_000
 GAS_REPORT_SIGNED = 1_500_000
+
+
+class PriceUse(IntEnum):
+    """What a price is for: how old a last valid price may serve when no current one exists."""
+
+    OPEN = 0  # opening or adding risk: the current aggregate only
+    CLOSE = 1  # reducing a position: within the oracle's close_staleness
+    LIQUIDATION = 2  # liquidating: within its liquidation_staleness
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,8 @@ class FeedState:
 
     feed: str
     price: int
-    liquidation_price: int  # the current price, else the last valid one within the wider bound, else 0
+    close_price: int  # the current price, else the last valid one within the close bound, else 0
+    liquidation_price: int  # the same within the liquidation bound
     fresh_reports: int
     used_reports: int  # fresh reports within the deviation bound of their median
     last_valid_price: int
@@ -37,12 +47,14 @@ class FeedState:
 
 @dataclass(frozen=True)
 class SignedReport:
-    """A reporter's prices for ``feeds`` (ids, in order) as of ``timestamp``, signed off chain."""
+    """A reporter's prices for ``feeds`` (ids, in order) as of ``timestamp``, signed off chain for the
+    reporter set's ``epoch`` (a report signed for an earlier set is refused)."""
 
     reporter: str
     feeds: tuple[int, ...]
     prices: tuple[int, ...]
     timestamp: int
+    epoch: int
     v: int
     r: bytes
     s: bytes
@@ -71,9 +83,9 @@ class Oracle(ContractBinding):
     def liquidation_price(self, feed: str | int) -> int:
         return self._call(self.fn.liquidation_price(self.feed_id(feed)))
 
-    def prices(self, for_liquidation: bool = False) -> dict[str, int]:
-        """Every feed's price in one call; 0 where none is usable."""
-        values = self._call(self.fn.read_prices(list(range(len(self.feeds))), for_liquidation))
+    def prices(self, use: PriceUse = PriceUse.OPEN) -> dict[str, int]:
+        """Every feed's price for ``use`` in one call; 0 where none is usable."""
+        values = self._call(self.fn.read_prices(list(range(len(self.feeds))), int(use)))
         return dict(zip(self.feeds, values))
 
     def feed_state(self, feed: str | int) -> FeedState:
@@ -89,6 +101,10 @@ class Oracle(ContractBinding):
     def reporters(self) -> tuple[str, ...]:
         return tuple(self._call(self.fn.reporter_list()))
 
+    def epoch(self) -> int:
+        """The reporter set's epoch: what a signed report must name (every ``set_reporters`` advances it)."""
+        return self._call(self.fn.epoch())
+
     # -- writes (submit only) ------------------------------------------------------
 
     def report(self, sender: Sender, prices: Mapping[str | int, int], gas: int = GAS_REPORT) -> HexBytes:
@@ -96,16 +112,23 @@ class Oracle(ContractBinding):
         feeds, values = self._columns(prices)
         return self._send(self.fn.report(feeds, values), sender, gas)
 
-    def sign_report(self, reporter: LocalAccount, prices: Mapping[str | int, int], timestamp: int) -> SignedReport:
-        """A report signed off chain by ``reporter``, for anyone to submit with :meth:`report_signed`."""
+    def sign_report(
+        self, reporter: LocalAccount, prices: Mapping[str | int, int], timestamp: int, epoch: int | None = None
+    ) -> SignedReport:
+        """A report signed off chain by ``reporter``, for anyone to submit with :meth:`report_signed`.
+
+        ``epoch`` defaults to the reporter set's current one (one read; pass it to sign many at once).
+        """
         feeds, values = self._columns(prices)
-        digest = report_digest(self.chain.chain_id, self.address, feeds, values, timestamp)
+        epoch = self.epoch() if epoch is None else epoch
+        digest = report_digest(self.chain.chain_id, self.address, epoch, feeds, values, timestamp)
         signature = signing_key(bytes(reporter.key)).sign_msg_hash(digest)
         return SignedReport(
             reporter=reporter.address,
             feeds=tuple(feeds),
             prices=tuple(values),
             timestamp=timestamp,
+            epoch=epoch,
             v=signature.v + 27,
             r=signature.r.to_bytes(32, "big"),
             s=signature.s.to_bytes(32, "big"),
@@ -119,7 +142,7 @@ class Oracle(ContractBinding):
         feeds = reports[0].feeds
         if any(r.feeds != feeds for r in reports):
             raise ProtocolError("signed reports submitted together must cover the same feeds in the same order")
-        payload = [(list(r.prices), r.timestamp, r.v, r.r, r.s) for r in reports]
+        payload = [(list(r.prices), r.timestamp, r.epoch, r.v, r.r, r.s) for r in reports]
         return self._send(self.fn.report_signed(list(feeds), payload), sender, gas)
 
     def _columns(self, prices: Mapping[str | int, int]) -> tuple[list[int], list[int]]:
@@ -129,11 +152,13 @@ class Oracle(ContractBinding):
         return feeds, [int(v) for v in prices.values()]
 
 
-def report_digest(chain_id: int, oracle: str, feeds: Sequence[int], prices: Sequence[int], timestamp: int) -> bytes:
-    """What a reporter signs: keccak of (tag, chain id, oracle, feeds, prices, timestamp), ABI-encoded."""
+def report_digest(
+    chain_id: int, oracle: str, epoch: int, feeds: Sequence[int], prices: Sequence[int], timestamp: int
+) -> bytes:
+    """What a reporter signs: keccak of (tag, chain id, oracle, epoch, feeds, prices, timestamp), ABI-encoded."""
     return keccak(
         abi_encode(
-            ["bytes32", "uint256", "address", "uint256[]", "uint256[]", "uint256"],
-            [REPORT_TAG, chain_id, oracle, list(feeds), list(prices), timestamp],
+            ["bytes32", "uint256", "address", "uint256", "uint256[]", "uint256[]", "uint256"],
+            [REPORT_TAG, chain_id, oracle, epoch, list(feeds), list(prices), timestamp],
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from hexbytes import HexBytes
 
 from protocol.binding import ContractBinding, Sender
@@ -26,6 +28,11 @@ class Token(ContractBinding):
 
     def total_supply(self) -> int:
         return self._call(self.fn.totalSupply())
+
+    def holdings(self, owners: Sequence[str]) -> tuple[int, list[int]]:
+        """The total supply and the balances of ``owners`` (at most 64), in one call."""
+        supply, balances = self._call(self.contract.functions.holdings(list(owners)))
+        return supply, list(balances)
 
     def mint(self, sender: Sender, receiver: str, amount: int, gas: int = GAS_TOKEN_TX) -> HexBytes:
         """Mint ``amount`` (native units); only the deployer (the minter) may."""

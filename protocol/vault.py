@@ -87,7 +87,9 @@ class Vault(ContractBinding):
         return VaultLedger(self.asset_of(token), token, *values)
 
     def ledgers(self) -> dict[str, VaultLedger]:
-        return {name: self.ledger(name) for name in self.tokens}
+        """Every listed asset's ledger, in one call."""
+        rows = self._call(self.contract.functions.ledgers(list(self.tokens.values())))
+        return {name: VaultLedger(name, token, *row) for (name, token), row in zip(self.tokens.items(), rows)}
 
     def locked(self, account: str, asset: str) -> int:
         return self._call(self.fn.locked(account, self.token(asset)))

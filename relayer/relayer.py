@@ -285,7 +285,7 @@ class _Session:
             return encode_multisig_proof(dst_mailbox, message_id, signatures[:threshold])
         tree = self.trees[src_id]
         root = tree.root(nonce + 1)
-        digest = checkpoint_digest(src_id, self.deployment.mailbox_address(src), root, nonce)
+        digest = checkpoint_digest(queued.dst_chain_id, dst_mailbox, src_id, self.deployment.mailbox_address(src), root, nonce)
         signatures = self.relayer.attestations.signatures(src_id, nonce, digest, allowed)
         if len(signatures) < threshold:
             return None

@@ -16,7 +16,7 @@ from typing import Any, Callable, Generator
 
 import simpy
 
-from protocol import MarginEngine, Oracle
+from protocol import MarginEngine, Oracle, PriceUse
 from protocol.engine import BucketHealth
 from protocol.events import ContractEvent
 
@@ -95,7 +95,7 @@ class HealthMonitor:
     def scan(self) -> HealthScan:
         self._scans += 1
         full = self._scans % self.full_every == 0
-        prices = self.oracle.prices(for_liquidation=True)
+        prices = self.oracle.prices(PriceUse.LIQUIDATION)
         wanted = [key for key in self._tracked if self._needs_read(key, prices, full)]
         rows = self.engine.health_of(wanted) if wanted else []
         self.reads += len(wanted)

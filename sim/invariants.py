@@ -82,6 +82,9 @@ class Invariants:
             self.pending_debits.pop(("release", self.world.chains[chain].chain_id, event.request_id), None)
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
+        if event.kind == "reorged" and event.detail.get("what") == "process":
+            self.processed[event.message_id] -= 1  # its delivery was undone; a new one is not a second execution
+            return
         if event.kind != "processed":
             return
         self.pending_locks.pop(event.message_id, None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from rich import box
 from rich.table import Table
 
 from sim.scenario import builtin_scenarios, read_toml
+from sim.world_file import WorldFile
 
 
 def _delays(stats: Mapping[str, Any]) -> str:
@@ -55,14 +57,21 @@ def summary_table(summary: Mapping[str, Any], title: str | None = None) -> Table
     return table
 
 
-def comparison_table(summaries: Iterable[Mapping[str, Any]]) -> Table:
-    """Runs side by side, one column per run."""
-    summaries = list(summaries)
+def run_label(path: str, summary: Mapping[str, Any]) -> str:
+    """A column heading that tells runs apart: the directory, then scenario, seed and overrides."""
+    overrides = summary.get("overrides") or []
+    settings = "\n".join(overrides) if overrides else "no overrides"
+    return f"{path}\n{summary['scenario']} (seed {summary['seed']})\n{settings}"
+
+
+def comparison_table(runs: Iterable[tuple[str, Mapping[str, Any]]]) -> Table:
+    """Runs side by side, one column per run, headed by its directory, scenario, seed and overrides."""
+    runs = list(runs)
     table = Table(title="runs side by side")
     table.add_column("metric", style="bold")
-    for summary in summaries:
-        table.add_column(f"{summary['scenario']} (seed {summary['seed']})")
-    rows = [summary_rows(s) for s in summaries]
+    for path, summary in runs:
+        table.add_column(run_label(path, summary))
+    rows = [summary_rows(summary) for _, summary in runs]
     for index, (key, _) in enumerate(rows[0]):
         table.add_row(key, *(r[index][1] if index < len(r) else "" for r in rows))
     return table
@@ -88,14 +97,26 @@ def message_table(message_id: str, events: list[Mapping[str, Any]]) -> Table:
     return table
 
 
-def account_table(account: str, events: list[Mapping[str, Any]]) -> Table:
-    table = Table(title=f"account {account}")
+def account_table(account: str, events: list[Mapping[str, Any]], world: WorldFile) -> Table:
+    """An account's story, amounts in their units (tokens, USD, base-asset sizes)."""
+    entry = world.account(account)
+    title = f"account {account}" + (f" ({entry['name']}, {entry['role']})" if entry else "")
+    table = Table(title=title)
     for column in ("t (s)", "what", "where", "detail"):
         table.add_column(column)
-    skip = {"t", "kind", "actor", "action", "event", "chain", "account", "tx_hash", "block_number"}
     for event in events:
         what = event.get("action") or event.get("event") or event["kind"]
         where = event.get("chain") or event.get("actor") or ""
-        detail = ", ".join(f"{k}={v}" for k, v in event.items() if k not in skip)
-        table.add_row(f"{event['t']:.1f}", what, where, detail)
+        owner = world.named(event["actor"]) if event["kind"] == "agent" else None
+        table.add_row(f"{event['t']:.1f}", what, where, world.describe(event, owner))
+    return table
+
+
+def accounts_table(accounts: list[Mapping[str, Any]]) -> Table:
+    """Every account of a run with its role, and how many trace events name it."""
+    table = Table(title="accounts", box=box.SIMPLE_HEAD, show_edge=False)
+    for column in ("name", "role", "events", "address"):
+        table.add_column(column, justify="right" if column == "events" else "left", no_wrap=True)
+    for entry in accounts:
+        table.add_row(entry["name"], entry["role"], str(entry["events"]), entry["address"])
     return table

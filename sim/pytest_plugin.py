@@ -104,7 +104,9 @@ class TemplateCache:
             scenario, overrides, seed, engine = key
             try:
                 engine = check_engine(engine or default_engine())
-                self._built[key] = Template(resolve_world(scenario, overrides, seed), self._factory.mktemp("xmargin-template"), engine)
+                self._built[key] = Template(
+                    resolve_world(scenario, overrides, seed), self._factory.mktemp("xmargin-template"), engine=engine
+                )
             except XmarginError as exc:
                 self._built[key] = exc
         built = self._built[key]

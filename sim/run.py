@@ -3,14 +3,19 @@
 A run directory holds ``summary.json`` (every metric, the trace hash, the outcome),
 ``trace.jsonl`` (every event, canonical JSON, flushed as it happens),
 ``messages.jsonl`` (each message's lifecycle record), ``timeseries.json``,
-``plot.png`` and ``report.html``. The summary is written even when the run stops on
-a violated invariant or crashes, so nothing already observed is lost.
+``plot.png``, ``report.html`` and ``world.json`` (who is who, what each id is; see
+:mod:`sim.world_file`). The summary is written even when the run stops on a violated
+invariant or crashes, so nothing already observed is lost. A run never silently
+replaces another: see :func:`claim_run_dir`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import time
 import tracemalloc
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -24,10 +29,13 @@ from sim.invariants import InvariantViolation
 from sim.metrics import usd
 from sim.report import plot_run, write_html_report
 from sim.scenario import Scenario
+from sim.testbed import Stage
 from sim.world import World
+from sim.world_file import WORLD_FILE, world_document
 
 EXIT_OK, EXIT_INVARIANT = 0, 1
 PROGRESS_STEP = 60.0  # simulated seconds between progress callbacks
+MAX_SLUG = 60  # characters of overrides in a default run directory's name
 
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
 
@@ -47,34 +55,128 @@ class RunResult:
         return EXIT_OK if self.summary["status"] == "ok" else EXIT_INVARIANT
 
 
-def prepare_run_dir(out: str | Path | None, scenario: Scenario) -> Path:
-    if out is None:
-        out = Path("runs") / f"{scenario.name}-seed{scenario.seed}"
-    run_dir = Path(out)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ConfigError(f"--out {run_dir}: exists and is not a directory")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
-        if not (run_dir / "summary.json").exists() and not (run_dir / "trace.jsonl").exists():
-            raise ConfigError(f"--out {run_dir}: a non-empty directory that is not a run directory; refusing to write into it")
-        for stale in run_dir.rglob("*"):
-            if stale.is_file():
-                stale.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
+def overrides_slug(overrides: tuple[str, ...]) -> str:
+    """The ``--set`` overrides as part of a directory name: readable when short and plain, else with a hash."""
+    joined = "_".join(overrides)
+    slug = re.sub(r"[^A-Za-z0-9._=+-]+", "-", joined).strip("-")
+    if slug != joined or len(slug) > MAX_SLUG:
+        slug = f"{slug[:MAX_SLUG - 20].rstrip('-')}-{hashlib.sha256(joined.encode()).hexdigest()[:8]}"
+    return slug
+
+
+def default_run_dir(scenario: Scenario) -> Path:
+    """``runs/NAME-seedN``, with the overrides appended so runs with different ``--set`` never share one."""
+    name = f"{scenario.name}-seed{scenario.seed}"
+    if scenario.overrides:
+        name += f"-{overrides_slug(scenario.overrides)}"
+    return Path("runs") / name
+
+
+def _is_run_dir(path: Path) -> bool:
+    return any((path / name).exists() for name in ("summary.json", "trace.jsonl", WORLD_FILE))
+
+
+def _holds_files(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+@dataclass
+class RunTarget:
+    """A run directory claimed for a run: made if missing; a run it replaces (``--force``) is kept aside
+    until the new run really starts, so a run refused before that changes nothing."""
+
+    path: Path
+    made: Path | None  # the topmost directory this claim created, if any
+    replaced: Path | None  # the previous run, moved aside
+
+    def abandon(self) -> None:
+        """Undo the claim: remove what was made and put a replaced run back."""
+        if self.made is not None:
+            shutil.rmtree(self.made, ignore_errors=True)
+        else:
+            for child in self.path.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if self.replaced is not None:
+            if self.path.exists():
+                self.path.rmdir()
+            self.replaced.rename(self.path)
+
+    def commit(self) -> None:
+        """The run starts for real: the replaced run goes."""
+        if self.replaced is not None:
+            shutil.rmtree(self.replaced, ignore_errors=True)
+            self.replaced = None
+
+
+def claim_run_dir(out: str | Path | None, scenario: Scenario, force: bool = False) -> RunTarget:
+    """The run directory: ``out``, else the default one (the first free ``-2``, ``-3``... unless ``force``).
+
+    A non-empty directory is refused unless it holds a run and ``force`` is given; one that holds
+    something else is always refused. Raises ConfigError naming the problem; nothing is changed then.
+    """
+    path = Path(out) if out is not None else default_run_dir(scenario)
+    if out is None and not force:
+        base, number = path, 1
+        while path.exists() and (not path.is_dir() or any(path.iterdir())):
+            number += 1
+            path = base.with_name(f"{base.name}-{number}")
+    flag = "--out" if out is not None else "run directory"
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "exists and is not a directory" if existing == path else f"{existing} is a file, not a directory"
+        raise ConfigError(f"{flag} {path}: {where}")
+    if _holds_files(path):
+        if not _is_run_dir(path):
+            raise ConfigError(f"{flag} {path}: a non-empty directory that is not a run directory; refusing to write into it")
+        if not force:
+            raise ConfigError(f"{flag} {path}: already holds a run; pass --force to replace it, or --out another directory")
+    made = None if existing == path else next(p for p in (*reversed(path.parents), path) if not p.exists())
+    replaced = None
+    try:
+        if _holds_files(path):
+            replaced = path.with_name(f".{path.name}.replaced-{os.getpid()}")
+            path.rename(replaced)
+            made = path
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if replaced is not None and not path.exists():
+            replaced.rename(path)
+        raise ConfigError(f"{flag} {path}: cannot create the run directory: {exc.strerror or exc}") from None
+    return RunTarget(path, made, replaced)
 
 
 def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Progress | None = None,
-                 measure_memory: bool = False, engine: str | None = None) -> RunResult:
-    """Run ``scenario`` on ``engine`` (default: the fastest; every engine gives the same trace) and write its run directory."""
+                 measure_memory: bool = False, force: bool = False, stage: Stage | None = None,
+                 engine: str | None = None) -> RunResult:
+    """Run ``scenario`` on ``engine`` (default: the fastest; every engine gives the same trace) into its run
+    directory; ``stage`` hears what is being set up, ``progress`` how far the clock is. Raises ConfigError (and
+    leaves everything as it was) for a directory it may not use, or a duration that ends before the deployment does."""
     engine = check_engine(engine or default_engine())
-    run_dir = prepare_run_dir(out, scenario)
+    target = claim_run_dir(out, scenario, force)
     wall_start = time.perf_counter()
     if measure_memory:
         tracemalloc.start()
-    world = World(scenario, run_dir, engine)
+    try:
+        world = World(scenario, target.path, engine=engine, stage=stage)
+    except BaseException:
+        target.abandon()
+        raise
+    if scenario.duration <= world.start:
+        world.close()
+        target.abandon()
+        raise ConfigError(
+            f"duration: {scenario.duration:g} s ends before the deployment does: deploying the bridge and the "
+            f"protocol takes the first {world.start:g} s of simulated time (times count from genesis); "
+            f"give a duration above {world.start:g}"
+        )
+    target.commit()
+    atomic_write_json(target.path / WORLD_FILE, world_document(world))
+    run_dir = target.path
     violation: InvariantViolation | None = None
     status = "crashed"
     try:
+        if stage is not None:
+            stage("running")
         while world.env.now < scenario.duration:
             world.env.run(until=min(scenario.duration, world.env.now + PROGRESS_STEP))
             if progress is not None:
@@ -111,6 +213,7 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
         "scenario": scenario.name,
         "description": scenario.description,
         "seed": scenario.seed,
+        "overrides": list(scenario.overrides),
         "status": status,
         "invariant_violation": violation.to_dict() if violation else None,
         "invariant_checks": world.invariants.checks,

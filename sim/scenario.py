@@ -11,7 +11,7 @@ path and nothing is built.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -68,6 +68,7 @@ class Scenario:
     sample_interval: float = 300.0
     invariant_interval: float = 60.0
     source: str = ""
+    overrides: tuple[str, ...] = ()  # the --set KEY=VALUE strings it was loaded with
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # the tables as validated
 
 
@@ -126,11 +127,12 @@ def read_scenario_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any
 def load_scenario(name_or_path: str, overrides: Iterable[str] = (), seed: int | None = None) -> Scenario:
     """Read (following ``extends``), override and validate a scenario; errors are prefixed with the file's name."""
     path = resolve(name_or_path)
+    overrides = tuple(overrides)
     data = apply_overrides(read_scenario_file(path), overrides)
     if seed is not None:
         data["seed"] = seed
     try:
-        return parse_scenario(data, str(path))
+        return replace(parse_scenario(data, str(path)), overrides=overrides)
     except ConfigError as exc:
         raise ConfigError(f"{path.name}: {exc}") from None
 

@@ -13,12 +13,19 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import simpy
 
 from bridge import BridgeConfig, BridgeDeployment, Lifecycle, deploy_bridge
+from bridge.deploy import artifact as bridge_artifact
 from chains import Chain, ChainSet
+from chains.chain import ReorgReport
+from chains.compiler import Artifact
 from chains.config import DEFAULT_WORLD, ChainConfig
 from chains.engines import REFERENCE_ENGINE
+from chains.errors import XmarginError
 from chains.producer import BlockListener, sim_time_of, start_block_production
 from protocol import ProtocolConfig, ProtocolDeployment, deploy_protocol
+from protocol.artifacts import CONTRACT_NAMES, artifact as protocol_artifact
 from relayer import Bridge
+
+Stage = Callable[[str], None]  # told what is being done, before it is done
 
 
 @dataclass
@@ -49,6 +56,21 @@ class Testbed:
         """Run until every dispatched message is processed (or abandoned); False if ``timeout`` passes first."""
         return self.bridge.run_until_settled(timeout)
 
+    def reorg(self, chain_name: str, depth: int) -> tuple[ReorgReport, int]:
+        """Drop the last ``depth`` blocks of a chain and resubmit their transactions to its pending block, as
+        a node returns a lost branch's transactions to its mempool; returns the report and how many went back
+        (a dropped transaction that is no longer valid stays dropped: that is the fault)."""
+        chain = self.chains[chain_name]
+        report = chain.reorg(depth)
+        resubmitted = 0
+        for dropped in report.dropped:
+            try:
+                chain.send_raw_transaction(dropped.raw)
+                resubmitted += 1
+            except XmarginError:
+                continue
+        return report, resubmitted
+
 
 def start_time(chains: Iterable[Chain]) -> float:
     """Deployment mined blocks ahead of simulated time 0: the clock starts at the latest head."""
@@ -67,18 +89,33 @@ def build_testbed(
     lifecycle: Lifecycle | None = None,
     listeners: Sequence[BlockListener] = (),
     env_factory: Callable[[float], simpy.Environment] | None = None,
+    stage: Stage | None = None,
+    variants: Mapping[str, Artifact] | None = None,
     engine: str = REFERENCE_ENGINE,
 ) -> Testbed:
-    """Deploy everything on ``engine`` and start block production, validators and relayers on a fresh clock."""
+    """Deploy everything on ``engine`` and start block production, validators and relayers on a fresh clock.
+
+    ``variants`` deploys other builds of protocol contracts by name (mutation testing: a planted bug).
+    """
+    say = stage or (lambda _: None)
     if not isinstance(protocol_config, ProtocolConfig):
         protocol_config = ProtocolConfig.from_dict(protocol_config or {})
     if not isinstance(bridge_config, BridgeConfig):
         bridge_config = BridgeConfig.from_dict(bridge_config or {})
+    say("compiling contracts (cached after the first run)")
+    bridge_artifact("Mailbox")
+    for name in CONTRACT_NAMES:
+        protocol_artifact(name)
+    say(f"starting {len(chain_configs)} chains")
     chains = ChainSet.from_configs(chain_configs, seed=seed, extra_alloc=extra_alloc, engine=engine)
     if vault_chains is None:
         vault_chains = [name for name in chains.names if name != perp_chain]
+    say("deploying the bridge")
     bridge_deployment = deploy_bridge(chains, bridge_config, seed)
-    protocol = deploy_protocol(chains, protocol_config, bridge_deployment.addresses, perp_chain, vault_chains, seed)
+    say("deploying the protocol")
+    protocol = deploy_protocol(
+        chains, protocol_config, bridge_deployment.addresses, perp_chain, vault_chains, seed, variants=variants
+    )
     initial_time = start_time(chains)
     env = env_factory(initial_time) if env_factory is not None else simpy.Environment(initial_time=initial_time)
     bridge = Bridge(env, chains, bridge_deployment, bridge_config, seed, lifecycle=lifecycle, data_dir=data_dir)

@@ -19,9 +19,8 @@ from bridge import Lifecycle, LifecycleEvent
 from chains import Chain, MinedBlock, revert_reason
 from chains.accounts import keyed_account
 from chains.engines import REFERENCE_ENGINE
-from chains.errors import XmarginError
 from chains.producer import sim_time_of
-from protocol import WAD
+from protocol import WAD, PriceUse
 from protocol.events import ContractEvent
 from protocol.messages import MarginLocked, encode_body
 from sim.agents.keeper import Keeper
@@ -33,7 +32,7 @@ from sim.invariants import Invariants
 from sim.metrics import Metrics, TimeSeries, usd
 from sim.prices import PricePath
 from sim.scenario import Forgery, Scenario
-from sim.testbed import build_testbed
+from sim.testbed import Stage, build_testbed
 from sim.trace import Trace
 
 AGENT_BALANCE_WEI = 1_000 * 10**18
@@ -44,7 +43,8 @@ def mean_latency(model: Any) -> float:
 
 
 class World:
-    def __init__(self, scenario: Scenario, run_dir: Path | None = None, engine: str = REFERENCE_ENGINE) -> None:
+    def __init__(self, scenario: Scenario, run_dir: Path | None = None, engine: str = REFERENCE_ENGINE,
+                 stage: Stage | None = None) -> None:
         self.scenario = scenario
         self.engine = engine
         seed = scenario.seed
@@ -59,7 +59,7 @@ class World:
         self.testbed = build_testbed(
             scenario.chains, scenario.protocol, scenario.bridge, seed, scenario.perp_chain, scenario.vault_chains,
             data_dir=data_dir, extra_alloc={a.address: AGENT_BALANCE_WEI for a in agents},
-            lifecycle=self.lifecycle, listeners=[self.on_block], engine=engine,
+            lifecycle=self.lifecycle, listeners=[self.on_block], stage=stage, engine=engine,
         )
         self.env = self.testbed.env
         self.chains = self.testbed.chains
@@ -103,6 +103,12 @@ class World:
                     keepers=len(self.keepers), reporters=len(self.reporters))
         self._start_processes()
 
+    def close(self) -> None:
+        """Stop without running: the trace file and the relayers' SQLite files are closed."""
+        self.trace.close()
+        for relayer in self.testbed.bridge.relayers:
+            relayer.kill()
+
     # -- wiring --------------------------------------------------------------------
 
     def _start_processes(self) -> None:
@@ -136,15 +142,7 @@ class World:
 
     def _reorg(self, chain_name: str, at: float, depth: int) -> Generator[Any, Any, None]:
         yield self.env.timeout(max(0.0, at - self.env.now))
-        chain = self.chains[chain_name]
-        report = chain.reorg(min(depth, chain.head_number))
-        resubmitted = 0
-        for dropped in report.dropped:
-            try:
-                chain.send_raw_transaction(dropped.raw)
-                resubmitted += 1
-            except XmarginError:  # a dropped transaction may no longer be valid; that is the fault
-                continue
+        report, resubmitted = self.testbed.reorg(chain_name, min(depth, self.chains[chain_name].head_number))
         self.record("faults", "reorg", chain=chain_name, depth=report.depth, old_head=report.old_head,
                     new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted)
 
@@ -198,7 +196,7 @@ class World:
         return self.prices[feed].price_at(self.env.now)
 
     def sample(self) -> None:
-        oracle_prices = self.protocol.oracle.prices(for_liquidation=True)
+        oracle_prices = self.protocol.oracle.prices(PriceUse.LIQUIDATION)
         self.series.sample(
             self.env.now,
             {feed: self.price(feed) for feed in self.prices},

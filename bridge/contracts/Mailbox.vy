@@ -18,10 +18,12 @@ proof is packed, big-endian, 32-byte words unless noted:
 
 Multisig validators sign keccak256(abi_encode(MULTISIG_DOMAIN, dst_chain_id,
 dst_mailbox, src_chain_id, message_id)); checkpoint validators sign
-keccak256(abi_encode(CHECKPOINT_DOMAIN, src_chain_id, src_mailbox, root,
-checkpoint_index)), where checkpoint_index is the index of the last leaf in the
-tree whose root is `root`. Signers are listed in ascending order, without
-repeats, and at least `threshold` of them must sign.
+keccak256(abi_encode(CHECKPOINT_DOMAIN, dst_chain_id, dst_mailbox, src_chain_id,
+src_mailbox, root, checkpoint_index)), where checkpoint_index is the index of the
+last leaf in the tree whose root is `root`. Both digests name the destination
+mailbox (the proof's header does not count: nobody signs it), so a proof made for
+one mailbox is refused by any other, on this chain or another. Signers are listed
+in ascending order, without repeats, and at least `threshold` of them must sign.
 
 A message is marked delivered before its recipient's `handle` runs; if `handle`
 reverts, `process` reverts with the recipient's reason and the message stays
@@ -43,7 +45,7 @@ VERSION: public(constant(uint8)) = 1
 MODE_MULTISIG: public(constant(uint8)) = 1
 MODE_CHECKPOINT: public(constant(uint8)) = 2
 MULTISIG_DOMAIN: public(constant(bytes32)) = keccak256("xmargin.bridge.multisig.v1")
-CHECKPOINT_DOMAIN: public(constant(bytes32)) = keccak256("xmargin.bridge.checkpoint.v1")
+CHECKPOINT_DOMAIN: public(constant(bytes32)) = keccak256("xmargin.bridge.checkpoint.v2")
 ADDRESS_BOUND: constant(uint256) = 2**160
 # secp256k1 order / 2: a larger s is the malleable twin of a valid signature
 HALF_ORDER: constant(uint256) = 57896044618658097711785492504343953926418782139537452191302581570759080747168
@@ -230,7 +232,9 @@ def _verify_checkpoint(src_chain_id: uint256, message_id: bytes32, nonce: uint25
             node = keccak256(concat(node, sibling))
     assert node == root, "inclusion proof does not match root"
     digest: bytes32 = keccak256(
-        abi_encode(CHECKPOINT_DOMAIN, src_chain_id, self.source_mailbox[src_chain_id], root, checkpoint_index)
+        abi_encode(
+            CHECKPOINT_DOMAIN, chain.id, self, src_chain_id, self.source_mailbox[src_chain_id], root, checkpoint_index
+        )
     )
     self._verify_signatures(src_chain_id, digest, proof, CHECKPOINT_SIGNATURES_AT, "root not signed by signer")
 
@@ -238,6 +242,7 @@ def _verify_checkpoint(src_chain_id: uint256, message_id: bytes32, nonce: uint25
 @view
 @internal
 def _verify_signatures(src_chain_id: uint256, digest: bytes32, proof: Bytes[MAX_PROOF], at: uint256, mismatch: String[40]):
+    assert len(proof) >= at + 32, "malformed proof"
     count: uint256 = extract32(proof, at, output_type=uint256)
     assert count <= MAX_VALIDATORS, "malformed proof"
     assert len(proof) == at + 32 + count * (32 + SIGNATURE_SIZE), "malformed proof"

@@ -6,10 +6,13 @@
         Locked collateral is never withdrawable here: a withdrawal is a request sent to the
         engine, paid only on its RELEASE. SEIZE moves value out of an account's locked
         collateral (or between the pool, insurance fund and treasury) on the engine's word.
-        What RELEASE and SEIZE may move passes a token bucket per asset: the bound on what a
-        compromised bridge can take. A message over the available amount reverts (the relayer
-        retries once the bucket has refilled); a withdrawal larger than the bucket's capacity is
-        refused at request time, and a SEIZE larger than it waits until the owner raises it.
+        What leaves the vault by RELEASE and SEIZE (to a recipient) passes a token bucket per
+        asset: the bound on what a compromised bridge can take. Seizures that only move value
+        inside the vault (an account's collateral to the pool, insurance or treasury) spend none
+        of it, so a crash's settlements never delay honest withdrawals. A message over the
+        available amount reverts (the relayer retries once the bucket has refilled); a withdrawal
+        larger than the bucket's capacity is refused at request time, and a SEIZE paying out more
+        than it waits until the owner raises it.
 
         Ledger per asset: sum(locked) + pool + insurance + treasury == token balance.
 """
@@ -43,6 +46,7 @@ struct Ledger:
     balance: uint256
     rate_limit_available: uint256
 
+MAX_TOKENS: constant(uint256) = 16
 PENDING: constant(uint256) = 1
 RELEASED: constant(uint256) = 2
 REFUSED: constant(uint256) = 3
@@ -275,6 +279,12 @@ def handle(src_chain_id: uint256, sender: address, body: Bytes[messages.MAX_BODY
 @external
 @view
 def ledger(token: address) -> Ledger:
+    return self._ledger(token)
+
+
+@internal
+@view
+def _ledger(token: address) -> Ledger:
     return Ledger(
         listed=self.listed[token],
         deposit_cap=self.deposit_cap[token],
@@ -285,6 +295,16 @@ def ledger(token: address) -> Ledger:
         balance=staticcall IERC20(token).balanceOf(self) if self.listed[token] else 0,
         rate_limit_available=self._available(token),
     )
+
+
+@external
+@view
+def ledgers(tokens: DynArray[address, MAX_TOKENS]) -> DynArray[Ledger, MAX_TOKENS]:
+    """@notice The ledger of several tokens in one call."""
+    out: DynArray[Ledger, MAX_TOKENS] = []
+    for token: address in tokens:
+        out.append(self._ledger(token))
+    return out
 
 
 @external
@@ -349,7 +369,6 @@ def _on_seize(body: Bytes[messages.MAX_BODY]):
     )
     for item: messages.SeizeItem in items:
         assert self.listed[item.token], "asset not listed"
-        self._consume(item.token, item.amount)
         if item.source == messages.SOURCE_ACCOUNT:
             assert self.locked[account][item.token] >= item.amount, "seize exceeds locked collateral"
             self.locked[account][item.token] -= item.amount
@@ -364,6 +383,7 @@ def _on_seize(body: Bytes[messages.MAX_BODY]):
             raise "unknown seize source"
         if item.dest == messages.DEST_RECIPIENT:
             assert item.recipient != empty(address), "seize to the zero address"
+            self._consume(item.token, item.amount)
             assert extcall IERC20(item.token).transfer(item.recipient, item.amount, default_return_value=True), "token transfer failed"
         elif item.dest == messages.DEST_POOL:
             self.pool[item.token] += item.amount

@@ -30,9 +30,12 @@ interface IMailbox:
     def dispatch(dst_chain_id: uint256, recipient: address, body: Bytes[2048]) -> bytes32: nonpayable
 
 interface IOracle:
-    def read_prices(feeds: DynArray[uint256, MAX_FEEDS], for_liquidation: bool) -> DynArray[uint256, MAX_FEEDS]: view
+    def read_prices(feeds: DynArray[uint256, MAX_FEEDS], use: uint256) -> DynArray[uint256, MAX_FEEDS]: view
 
 WAD: constant(uint256) = 10**18
+PRICES_OPEN: constant(uint256) = 0  # the oracle's price uses (see OracleAggregator.read_prices)
+PRICES_CLOSE: constant(uint256) = 1
+PRICES_LIQUIDATION: constant(uint256) = 2
 SWAD: constant(int256) = 10**18
 DAY: constant(int256) = 86400
 MAX_COLLATERALS: constant(uint256) = 16
@@ -332,7 +335,9 @@ def trade(market: uint256, size_delta: int256, bucket: uint256, acceptable_price
     old_size: int256 = self._load_position(account, bucket, market).size
     new_size: int256 = old_size + size_delta
     increasing: bool = self._is_increasing(old_size, new_size)
-    prices: uint256[MAX_FEEDS] = self._require_prices(self._feed_mask(account, bucket) | (1 << mk.feed), not increasing)
+    prices: uint256[MAX_FEEDS] = self._require_prices(
+        self._feed_mask(account, bucket) | (1 << mk.feed), PRICES_OPEN if increasing else PRICES_CLOSE
+    )
     price: uint256 = prices[mk.feed]
     if acceptable_price != 0:
         if size_delta > 0:
@@ -370,7 +375,7 @@ def liquidate(account: address, bucket: uint256) -> uint256:
     assert bucket < MAX_BUCKETS, "unknown bucket"
     mmask: uint256 = self._mmask(account, bucket)
     assert mmask != 0, "no open positions"
-    prices: uint256[MAX_FEEDS] = self._require_prices(self._feed_mask(account, bucket), True)
+    prices: uint256[MAX_FEEDS] = self._require_prices(self._feed_mask(account, bucket), PRICES_LIQUIDATION)
     for m: uint256 in range(MAX_MARKETS):
         if mmask >> m == 0:
             break
@@ -538,7 +543,7 @@ def health_page(start: uint256, count: uint256) -> DynArray[BucketHealth, MAX_PA
     """
     assert count <= MAX_PAGE, "page too large"
     feeds: uint256 = self.all_feeds
-    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, True)
+    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, PRICES_LIQUIDATION)
     missing: uint256 = self._missing(prices, feeds)
     out: DynArray[BucketHealth, MAX_PAGE_ROWS] = []
     end: uint256 = min(start + count, self.account_count)
@@ -689,7 +694,7 @@ def _check_withdrawal(account: address, cid: uint256, amount: uint256) -> (uint2
     feed: uint256 = 0
     scale, haircut, feed = self._collateral_params(cid)
     feeds: uint256 = self._feed_mask(account, 0) | (1 << feed)
-    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, False)
+    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, PRICES_OPEN)
     if self._missing(prices, feeds) != 0:
         return messages.REFUSED_STALE_PRICE, 0, 0, 0
     price: uint256 = prices[feed]
@@ -870,7 +875,7 @@ def _check_initial_margin(account: address, bucket: uint256):
     if self._mmask(account, bucket) == 0:
         assert self.balances[account][bucket] >= 0, "insufficient free margin"
         return
-    prices: uint256[MAX_FEEDS] = self._require_prices(self._feed_mask(account, bucket), False)
+    prices: uint256[MAX_FEEDS] = self._require_prices(self._feed_mask(account, bucket), PRICES_OPEN)
     v: Valuation = self._value(account, bucket, prices)
     assert v.equity >= convert(v.initial_requirement, int256), "insufficient free margin"
 
@@ -899,7 +904,7 @@ def _feed_mask(account: address, bucket: uint256) -> uint256:
 
 @internal
 @view
-def _load_prices(feeds: uint256, for_liquidation: bool) -> uint256[MAX_FEEDS]:
+def _load_prices(feeds: uint256, use: uint256) -> uint256[MAX_FEEDS]:
     """@dev One oracle call for every feed in the mask; 0 where no usable price exists."""
     out: uint256[MAX_FEEDS] = empty(uint256[MAX_FEEDS])
     if feeds == 0:
@@ -908,7 +913,7 @@ def _load_prices(feeds: uint256, for_liquidation: bool) -> uint256[MAX_FEEDS]:
     for f: uint256 in range(MAX_FEEDS):
         if feeds & (1 << f) != 0:
             wanted.append(f)
-    got: DynArray[uint256, MAX_FEEDS] = staticcall IOracle(ORACLE).read_prices(wanted, for_liquidation)
+    got: DynArray[uint256, MAX_FEEDS] = staticcall IOracle(ORACLE).read_prices(wanted, use)
     for i: uint256 in range(len(wanted), bound=MAX_FEEDS):
         out[wanted[i]] = got[i]
     return out
@@ -916,10 +921,10 @@ def _load_prices(feeds: uint256, for_liquidation: bool) -> uint256[MAX_FEEDS]:
 
 @internal
 @view
-def _require_prices(feeds: uint256, for_liquidation: bool) -> uint256[MAX_FEEDS]:
-    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, for_liquidation)
+def _require_prices(feeds: uint256, use: uint256) -> uint256[MAX_FEEDS]:
+    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, use)
     if self._missing(prices, feeds) != 0:
-        if for_liquidation:
+        if use == PRICES_LIQUIDATION:
             raise "no valid price"
         raise "stale price"
     return prices
@@ -1022,7 +1027,7 @@ def _draw_insurance(debt: uint256) -> uint256:
     for cid: uint256 in range(count, bound=MAX_COLLATERALS):
         if self.insurance[cid] != 0:
             feeds |= 1 << (self.collateral_valuation[cid] >> 192)
-    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, True)
+    prices: uint256[MAX_FEEDS] = self._load_prices(feeds, PRICES_LIQUIDATION)
     for cid: uint256 in range(count, bound=MAX_COLLATERALS):
         if drawn == debt:
             break

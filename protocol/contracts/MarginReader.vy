@@ -8,6 +8,8 @@
 
 WAD: constant(uint256) = 10**18
 SWAD: constant(int256) = 10**18
+PRICES_OPEN: constant(uint256) = 0  # the oracle's price uses (see OracleAggregator.read_prices)
+PRICES_LIQUIDATION: constant(uint256) = 2
 MAX_COLLATERALS: constant(uint256) = 16
 MAX_MARKETS: constant(uint256) = 8
 MAX_BUCKETS: constant(uint256) = 8
@@ -113,11 +115,12 @@ interface IEngine:
     def market_view(market: uint256, price: uint256) -> MarketView: view
     def value_at(account: address, bucket: uint256, prices: uint256[MAX_FEEDS]) -> Valuation: view
     def collateral_count() -> uint256: view
+    def credited_total(cid: uint256) -> uint256: view
     def pool(cid: uint256) -> uint256: view
     def insurance(cid: uint256) -> uint256: view
 
 interface IOracle:
-    def read_prices(feeds: DynArray[uint256, MAX_FEEDS], for_liquidation: bool) -> DynArray[uint256, MAX_FEEDS]: view
+    def read_prices(feeds: DynArray[uint256, MAX_FEEDS], use: uint256) -> DynArray[uint256, MAX_FEEDS]: view
 
 ENGINE: public(immutable(IEngine))
 
@@ -137,10 +140,10 @@ def bucket_state(account: address, bucket: uint256) -> BucketState:
     """
     assert bucket < MAX_BUCKETS, "unknown bucket"
     feeds: uint256 = staticcall ENGINE.feed_mask(account, bucket)
-    prices: uint256[MAX_FEEDS] = self._prices(feeds, False)
+    prices: uint256[MAX_FEEDS] = self._prices(feeds, PRICES_OPEN)
     fresh: bool = self._complete(prices, feeds)
     if not fresh:
-        prices = self._prices(feeds, True)
+        prices = self._prices(feeds, PRICES_LIQUIDATION)
         assert self._complete(prices, feeds), "no valid price"
     v: Valuation = staticcall ENGINE.value_at(account, bucket, prices)
     health: int256 = max_value(int256)
@@ -209,7 +212,7 @@ def health_of(keys: DynArray[BucketKey, MAX_HEALTH_ROWS]) -> DynArray[BucketHeal
             mask = staticcall ENGINE.feed_mask(key.account, key.bucket)
         feeds.append(mask)
         union |= mask
-    prices: uint256[MAX_FEEDS] = self._prices(union, True)
+    prices: uint256[MAX_FEEDS] = self._prices(union, PRICES_LIQUIDATION)
     out: DynArray[BucketHealth, MAX_HEALTH_ROWS] = []
     for i: uint256 in range(len(keys), bound=MAX_HEALTH_ROWS):
         if feeds[i] == 0 or not self._complete(prices, feeds[i]):
@@ -239,9 +242,19 @@ def funds() -> DynArray[FundView, MAX_COLLATERALS]:
     return out
 
 
+@external
+@view
+def credited_totals() -> DynArray[uint256, MAX_COLLATERALS]:
+    """@notice Collateral credited to all accounts together, per collateral id, in one call."""
+    out: DynArray[uint256, MAX_COLLATERALS] = []
+    for cid: uint256 in range(staticcall ENGINE.collateral_count(), bound=MAX_COLLATERALS):
+        out.append(staticcall ENGINE.credited_total(cid))
+    return out
+
+
 @internal
 @view
-def _prices(feeds: uint256, for_liquidation: bool) -> uint256[MAX_FEEDS]:
+def _prices(feeds: uint256, use: uint256) -> uint256[MAX_FEEDS]:
     out: uint256[MAX_FEEDS] = empty(uint256[MAX_FEEDS])
     wanted: DynArray[uint256, MAX_FEEDS] = []
     for f: uint256 in range(MAX_FEEDS):
@@ -249,7 +262,7 @@ def _prices(feeds: uint256, for_liquidation: bool) -> uint256[MAX_FEEDS]:
             wanted.append(f)
     if len(wanted) == 0:
         return out
-    got: DynArray[uint256, MAX_FEEDS] = staticcall IOracle(staticcall ENGINE.ORACLE()).read_prices(wanted, for_liquidation)
+    got: DynArray[uint256, MAX_FEEDS] = staticcall IOracle(staticcall ENGINE.ORACLE()).read_prices(wanted, use)
     for i: uint256 in range(len(wanted), bound=MAX_FEEDS):
         out[wanted[i]] = got[i]
     return out

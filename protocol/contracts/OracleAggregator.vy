@@ -5,15 +5,20 @@
         A feed's price is the median of the reports younger than `staleness` seconds, after
         dropping those further than `max_deviation` from that median, provided at least
         `quorum` reports remain. Every report transaction stores the aggregate it yields when it
-        is valid (the "last valid price"); liquidations may use that one for
-        `liquidation_staleness` seconds after it was computed, risk-increasing actions never.
+        is valid (the "last valid price"); position-reducing trades may use that one for
+        `close_staleness` seconds after it was computed, liquidations for `liquidation_staleness`
+        seconds, risk-increasing actions never.
 
         Reporters report directly (`report`, timestamped with the block) or sign reports off
-        chain that anyone submits in one transaction (`report_signed`).
+        chain that anyone submits in one transaction (`report_signed`). A signed report names the
+        reporter set's `epoch`, which every `set_reporters` advances, and must be newer than the
+        reporter's last report: within an epoch the stored reports refuse a replay, and a report
+        signed for an earlier epoch (before its reporter was removed and re-added, say) is refused.
 
-        Each report transaction also caches the feed's aggregate with the time it stays exact:
-        between reports the set of fresh reports can only shrink, so the aggregate cannot change
-        before the oldest fresh report expires. Reads within that window cost one storage read.
+        Each report transaction also caches the feed's aggregate, valid or not, with the time it
+        stays exact: between reports the set of fresh reports can only shrink, so the aggregate
+        cannot change before the oldest fresh report expires. Reads within that window cost one
+        storage read; later ones recompute from the reports fresh then.
 
         Storage is packed: a report is (price: 96 bits, timestamp: 32 bits), two feeds per word;
         prices are capped at 2**96 - 1 (about 7.9e10 USD per unit).
@@ -24,14 +29,17 @@ MAX_REPORTERS: constant(uint256) = 16
 WAD: constant(uint256) = 10**18
 MAX_PRICE: constant(uint256) = 2**96 - 1
 LOW32: constant(uint256) = 2**32 - 1
-LOW64: constant(uint256) = 2**64 - 1
 NEVER: constant(uint256) = 2**32 - 1  # a time no block reaches (timestamps are 32-bit here)
-REPORT_TAG: constant(bytes32) = keccak256("xmargin.oracle.report.v1")
+REPORT_TAG: constant(bytes32) = keccak256("xmargin.oracle.report.v2")
+USE_OPEN: constant(uint256) = 0  # read_prices: the current aggregate only
+USE_CLOSE: constant(uint256) = 1  # else the last valid price within close_staleness
+USE_LIQUIDATION: constant(uint256) = 2  # else the last valid price within liquidation_staleness
 SECP256K1_HALF_N: constant(uint256) = 57896044618658097711785492504343953926418782139537452191302581570759080747168
 
 struct SignedReport:
     prices: DynArray[uint256, MAX_FEEDS]
     timestamp: uint256
+    epoch: uint256
     v: uint8
     r: bytes32
     s: bytes32
@@ -41,9 +49,11 @@ struct Params:
     staleness: uint256
     max_deviation: uint256
     liquidation_staleness: uint256
+    close_staleness: uint256
 
 struct FeedState:
     price: uint256
+    close_price: uint256
     liquidation_price: uint256
     fresh_reports: uint256
     used_reports: uint256
@@ -63,18 +73,21 @@ event PriceUpdated:
 
 event ReportersChanged:
     reporters: DynArray[address, MAX_REPORTERS]
+    epoch: uint256
 
 event ParametersChanged:
     quorum: uint256
     staleness: uint256
     max_deviation: uint256
     liquidation_staleness: uint256
+    close_staleness: uint256
 
 FEED_COUNT: public(immutable(uint256))
 owner: public(address)
 reporters: public(DynArray[address, MAX_REPORTERS])
 is_reporter: public(HashMap[address, bool])
-params_word: uint256  # quorum | staleness << 64 | max deviation << 128 | liquidation staleness << 192
+epoch: public(uint256)  # advanced by every set_reporters; signed reports name the one they are for
+params_word: uint256  # quorum | staleness << 32 | close staleness << 64 | liquidation staleness << 96 | max deviation << 128
 
 reports: HashMap[address, HashMap[uint256, uint256]]  # reporter -> feed // 2 -> two (price | timestamp << 96)
 feed_word: HashMap[uint256, uint256]  # cached price | valid until << 96 | last valid price << 128 | its time << 224
@@ -88,12 +101,13 @@ def __init__(
     staleness: uint256,
     max_deviation: uint256,
     liquidation_staleness: uint256,
+    close_staleness: uint256,
 ):
     assert feed_count != 0 and feed_count <= MAX_FEEDS, "feed count out of range"
     FEED_COUNT = feed_count
     self.owner = msg.sender
     self._set_reporters(reporters)
-    self._set_parameters(quorum, staleness, max_deviation, liquidation_staleness)
+    self._set_parameters(quorum, staleness, max_deviation, liquidation_staleness, close_staleness)
 
 
 @external
@@ -104,9 +118,11 @@ def set_reporters(reporters: DynArray[address, MAX_REPORTERS]):
 
 
 @external
-def set_parameters(quorum: uint256, staleness: uint256, max_deviation: uint256, liquidation_staleness: uint256):
+def set_parameters(
+    quorum: uint256, staleness: uint256, max_deviation: uint256, liquidation_staleness: uint256, close_staleness: uint256
+):
     assert msg.sender == self.owner, "only the owner"
-    self._set_parameters(quorum, staleness, max_deviation, liquidation_staleness)
+    self._set_parameters(quorum, staleness, max_deviation, liquidation_staleness, close_staleness)
 
 
 @external
@@ -125,10 +141,12 @@ def report_signed(feeds: DynArray[uint256, MAX_FEEDS], reports: DynArray[SignedR
     """@notice Submit reports that reporters signed off chain (see `report_digest`), all for `feeds`."""
     assert len(reports) != 0, "no reports"
     reporters: DynArray[address, MAX_REPORTERS] = self.reporters
+    epoch: uint256 = self.epoch
     for signed: SignedReport in reports:
         self._check_report(feeds, signed.prices)
         assert signed.timestamp <= block.timestamp, "report timestamp is in the future"
-        reporter: address = self._signer(self._digest(feeds, signed.prices, signed.timestamp), signed)
+        assert signed.epoch == epoch, "report is for another reporter set"
+        reporter: address = self._signer(self._digest(epoch, feeds, signed.prices, signed.timestamp), signed)
         assert reporter in reporters, "not a reporter"
         for i: uint256 in range(len(feeds), bound=MAX_FEEDS):
             price: uint256 = 0
@@ -142,9 +160,11 @@ def report_signed(feeds: DynArray[uint256, MAX_FEEDS], reports: DynArray[SignedR
 
 @external
 @view
-def report_digest(feeds: DynArray[uint256, MAX_FEEDS], prices: DynArray[uint256, MAX_FEEDS], timestamp: uint256) -> bytes32:
+def report_digest(
+    epoch: uint256, feeds: DynArray[uint256, MAX_FEEDS], prices: DynArray[uint256, MAX_FEEDS], timestamp: uint256
+) -> bytes32:
     """@notice What a reporter signs (raw secp256k1 over this digest, no message prefix)."""
-    return self._digest(feeds, prices, timestamp)
+    return self._digest(epoch, feeds, prices, timestamp)
 
 
 @external
@@ -162,22 +182,29 @@ def price(feed: uint256) -> uint256:
 def liquidation_price(feed: uint256) -> uint256:
     """@notice The current price, else the last valid one if younger than `liquidation_staleness`."""
     assert feed < FEED_COUNT, "unknown feed"
-    agg: uint256 = self._liquidation_price(feed)
+    agg: uint256 = self._fallback_price(feed, self._params().liquidation_staleness)
     assert agg != 0, "no valid price for liquidation"
     return agg
 
 
 @external
 @view
-def read_prices(feeds: DynArray[uint256, MAX_FEEDS], for_liquidation: bool) -> DynArray[uint256, MAX_FEEDS]:
-    """@notice Prices for several feeds in one call; 0 where no usable price exists (never reverts on staleness)."""
+def read_prices(feeds: DynArray[uint256, MAX_FEEDS], use: uint256) -> DynArray[uint256, MAX_FEEDS]:
+    """
+    @notice Prices for several feeds in one call; 0 where no usable price exists (never reverts on staleness).
+    @param use 0: to open or add risk (the current aggregate); 1: to reduce a position (else the last valid
+           price within `close_staleness`); 2: to liquidate (within `liquidation_staleness`).
+    """
+    assert use <= USE_LIQUIDATION, "unknown price use"
+    params: Params = self._params()
+    bound: uint256 = params.liquidation_staleness if use == USE_LIQUIDATION else params.close_staleness
     out: DynArray[uint256, MAX_FEEDS] = []
     for feed: uint256 in feeds:
         assert feed < FEED_COUNT, "unknown feed"
-        if for_liquidation:
-            out.append(self._liquidation_price(feed))
-        else:
+        if use == USE_OPEN:
             out.append(self._current(feed))
+        else:
+            out.append(self._fallback_price(feed, bound))
     return out
 
 
@@ -191,9 +218,11 @@ def feed_state(feed: uint256) -> FeedState:
     oldest: uint256 = 0
     agg, used, fresh, oldest = self._aggregate(feed, self.reporters, self._params())
     word: uint256 = self.feed_word[feed]
+    params: Params = self._params()
     return FeedState(
         price=agg,
-        liquidation_price=self._liquidation_price(feed),
+        close_price=self._fallback_price(feed, params.close_staleness),
+        liquidation_price=self._fallback_price(feed, params.liquidation_staleness),
         fresh_reports=fresh,
         used_reports=used,
         last_valid_price=(word >> 128) & MAX_PRICE,
@@ -238,6 +267,12 @@ def liquidation_staleness() -> uint256:
     return self._params().liquidation_staleness
 
 
+@external
+@view
+def close_staleness() -> uint256:
+    return self._params().close_staleness
+
+
 # -- internals ----------------------------------------------------------------
 
 
@@ -252,20 +287,30 @@ def _set_reporters(reporters: DynArray[address, MAX_REPORTERS]):
         for half: uint256 in range((FEED_COUNT + 1) // 2, bound=MAX_FEEDS // 2):
             self.reports[reporter][half] = 0  # a returning reporter starts afresh
     self.reporters = reporters
+    self.epoch += 1
     self._clear_cache()
-    log ReportersChanged(reporters=reporters)
+    log ReportersChanged(reporters=reporters, epoch=self.epoch)
 
 
 @internal
-def _set_parameters(quorum: uint256, staleness: uint256, max_deviation: uint256, liquidation_staleness: uint256):
+def _set_parameters(
+    quorum: uint256, staleness: uint256, max_deviation: uint256, liquidation_staleness: uint256, close_staleness: uint256
+):
     self._check_quorum(quorum, len(self.reporters))
     assert staleness != 0 and staleness <= LOW32, "staleness out of range"
     assert max_deviation != 0 and max_deviation < WAD, "max deviation must be between 0 and 1"
     assert liquidation_staleness >= staleness and liquidation_staleness <= LOW32, "liquidation staleness must be at least the staleness"
-    self.params_word = quorum | (staleness << 64) | (max_deviation << 128) | (liquidation_staleness << 192)
+    assert close_staleness >= staleness and close_staleness <= liquidation_staleness, "close staleness must be between the staleness and the liquidation staleness"
+    self.params_word = (
+        quorum | (staleness << 32) | (close_staleness << 64) | (liquidation_staleness << 96) | (max_deviation << 128)
+    )
     self._clear_cache()
     log ParametersChanged(
-        quorum=quorum, staleness=staleness, max_deviation=max_deviation, liquidation_staleness=liquidation_staleness
+        quorum=quorum,
+        staleness=staleness,
+        max_deviation=max_deviation,
+        liquidation_staleness=liquidation_staleness,
+        close_staleness=close_staleness,
     )
 
 
@@ -274,10 +319,11 @@ def _set_parameters(quorum: uint256, staleness: uint256, max_deviation: uint256,
 def _params() -> Params:
     word: uint256 = self.params_word
     return Params(
-        quorum=word & LOW64,
-        staleness=(word >> 64) & LOW64,
-        max_deviation=(word >> 128) & LOW64,
-        liquidation_staleness=word >> 192,
+        quorum=word & LOW32,
+        staleness=(word >> 32) & LOW32,
+        max_deviation=word >> 128,
+        liquidation_staleness=(word >> 96) & LOW32,
+        close_staleness=(word >> 64) & LOW32,
     )
 
 
@@ -318,8 +364,10 @@ def _write_report(reporter: address, feed: uint256, price: uint256, timestamp: u
 
 @internal
 @view
-def _digest(feeds: DynArray[uint256, MAX_FEEDS], prices: DynArray[uint256, MAX_FEEDS], timestamp: uint256) -> bytes32:
-    return keccak256(abi_encode(REPORT_TAG, chain.id, self, feeds, prices, timestamp))
+def _digest(
+    epoch: uint256, feeds: DynArray[uint256, MAX_FEEDS], prices: DynArray[uint256, MAX_FEEDS], timestamp: uint256
+) -> bytes32:
+    return keccak256(abi_encode(REPORT_TAG, chain.id, self, epoch, feeds, prices, timestamp))
 
 
 @internal
@@ -340,11 +388,12 @@ def _refresh(feeds: DynArray[uint256, MAX_FEEDS], reporters: DynArray[address, M
         oldest: uint256 = 0
         agg, used, fresh, oldest = self._aggregate(feed, reporters, params)
         word: uint256 = self.feed_word[feed]
+        valid_until: uint256 = min(oldest + params.staleness, NEVER)  # NEVER when no report is fresh
         if agg != 0:
-            self.feed_word[feed] = agg | ((oldest + params.staleness) << 96) | (agg << 128) | (block.timestamp << 224)
+            self.feed_word[feed] = agg | (valid_until << 96) | (agg << 128) | (block.timestamp << 224)
             log PriceUpdated(feed=feed, price=agg, used_reports=used)
-        else:  # no price until the next report; the last valid one stays
-            self.feed_word[feed] = (NEVER << 96) | (word & ~((2**128) - 1))
+        else:  # no price until a report expires or arrives; the last valid one stays
+            self.feed_word[feed] = (valid_until << 96) | (word & ~((2**128) - 1))
 
 
 @internal
@@ -371,13 +420,14 @@ def _current(feed: uint256) -> uint256:
 
 @internal
 @view
-def _liquidation_price(feed: uint256) -> uint256:
+def _fallback_price(feed: uint256, bound: uint256) -> uint256:
+    """@dev The current aggregate, else the last valid price if computed at most `bound` seconds ago, else 0."""
     agg: uint256 = self._current(feed)
     if agg != 0:
         return agg
     word: uint256 = self.feed_word[feed]
     last: uint256 = (word >> 128) & MAX_PRICE
-    if last != 0 and block.timestamp - (word >> 224) <= self._params().liquidation_staleness:
+    if last != 0 and block.timestamp - (word >> 224) <= bound:
         return last
     return 0
 

@@ -18,6 +18,8 @@ event Approval:
     spender: indexed(address)
     value: uint256
 
+MAX_OWNERS: constant(uint256) = 64
+
 name: public(String[32])
 symbol: public(String[16])
 decimals: public(uint8)
@@ -33,6 +35,16 @@ def __init__(name: String[32], symbol: String[16], decimals: uint8):
     self.symbol = symbol
     self.decimals = decimals
     self.minter = msg.sender
+
+
+@external
+@view
+def holdings(owners: DynArray[address, MAX_OWNERS]) -> (uint256, DynArray[uint256, MAX_OWNERS]):
+    """@notice The total supply and the balances of `owners`, in one call (for invariant checks)."""
+    balances: DynArray[uint256, MAX_OWNERS] = []
+    for owner: address in owners:
+        balances.append(self.balanceOf[owner])
+    return self.totalSupply, balances
 
 
 @external

@@ -50,12 +50,13 @@ class Reporter:
         progress = 1.0 if span == float("inf") else min(1.0, (t - behaviour.start) / span)
         return price * (1.0 + (behaviour.factor - 1.0) * progress)
 
-    def sign(self, t: float, timestamp: int) -> SignedReport | None:
+    def sign(self, t: float, timestamp: int, epoch: int) -> SignedReport | None:
+        """This reporter's signed quotes of every feed for the reporter set's ``epoch`` (None: it stays silent)."""
         quotes = {feed: self.quote(feed, t) for feed in self.world.prices}
         if any(quote is None for quote in quotes.values()):
             return None
         prices = {feed: wad_price(quote) for feed, quote in quotes.items()}
-        return self.world.protocol.oracle.sign_report(self.account, prices, timestamp)
+        return self.world.protocol.oracle.sign_report(self.account, prices, timestamp, epoch)
 
 
 def oracle_rounds(world: "World", reporters: list[Reporter]) -> Generator[Any, Any, None]:
@@ -65,7 +66,8 @@ def oracle_rounds(world: "World", reporters: list[Reporter]) -> Generator[Any, A
     round_number = 0
     while True:
         timestamp = world.protocol.perp.next_timestamp
-        signed = [(reporter, reporter.sign(env.now, timestamp)) for reporter in reporters]
+        epoch = world.protocol.oracle.epoch()
+        signed = [(reporter, reporter.sign(env.now, timestamp, epoch)) for reporter in reporters]
         present = [(reporter, report) for reporter, report in signed if report is not None]
         if present:
             leader = present[round_number % len(present)][0]

@@ -36,11 +36,11 @@ def render(manifest: Mapping[str, Any], addresses_file: str) -> list[RenderableT
         for kind, address in chain["contracts"].items():
             if kind == "tokens":
                 for asset, token in address.items():
-                    contracts.add_row(name, f"token {asset}", token)
+                    contracts.add_row(name, f"token {manifest['assets'][asset]['symbol']}", token)
             else:
                 contracts.add_row(name, kind, address)
 
-    grant = ", ".join(f"{amount} {asset}" for asset, amount in manifest["token_grant"].items())
+    grant = ", ".join(f"{amount} {manifest['assets'][asset]['symbol']}" for asset, amount in manifest["token_grant"].items())
     addresses = "\n".join(f"({i}) {account['address']}" for i, account in enumerate(manifest["accounts"]))
     keys = "\n".join(f"({i}) {account['private_key']}" for i, account in enumerate(manifest["accounts"]))
     accounts = (

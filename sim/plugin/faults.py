@@ -1,16 +1,17 @@
-"""Fault controls on a running bridge: partitions and extra delay on routes, from now on.
+"""Fault controls on a running bridge: partitions, extra delay, and duplicate/reorder bursts on routes.
 
 They change the route's real configuration (``bridge.topology.set_route``), so the
 transport treats them exactly like faults from a scenario file: a packet sent on a
 partitioned route is lost (the relayer resends it after its ack timeout), one sent on
-a delayed route arrives ``seconds`` later, and the lifecycle records both.
+a delayed route arrives ``seconds`` later, one sent during a burst is duplicated and
+jittered so packets overtake each other, and the lifecycle records all of it.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Iterable
+from typing import Any, Generator, Iterable
 
 from bridge.config import RouteConfig, Spike, Window, parse_route_key
 from bridge.topology import route_of, set_route
@@ -105,3 +106,23 @@ class RouteFaults:
         if seconds > 0:
             spikes = (*spikes, Spike(self._now, FOREVER, float(seconds)))
         self._update(src, dst, replace(current, spikes=spikes))
+
+    def burst(self, route: str | tuple[str, str], seconds: float, duplicate: float = 1.0, reorder_window: float = 30.0) -> None:
+        """For the next ``seconds``, packets on ``route`` are duplicated with probability ``duplicate`` and
+        delayed by up to ``reorder_window`` extra seconds (so they arrive out of order); then the route's own
+        values return."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < FOREVER:
+            raise FaultError(f"a burst lasts a finite number of seconds > 0, got {seconds!r}")
+        if not 0 <= duplicate <= 1 or not 0 <= reorder_window < FOREVER:
+            raise FaultError(f"a burst takes a duplicate probability in [0, 1] and a finite reorder window >= 0, "
+                             f"got {duplicate!r} and {reorder_window!r}")
+        src, dst = parse_route(route, self.bridge.chain_set.names)
+        before = self.route(src, dst)
+        self._update(src, dst, replace(before, duplicate=duplicate, reorder_window=reorder_window))
+
+        def restore() -> Generator[Any, Any, None]:
+            yield self.bridge.env.timeout(seconds)
+            current = self.route(src, dst)
+            self._update(src, dst, replace(current, duplicate=before.duplicate, reorder_window=before.reorder_window))
+
+        self.bridge.env.process(restore())

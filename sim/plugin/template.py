@@ -15,16 +15,18 @@ relayer queues, time), and nothing of the deployment is redone.
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import simpy
 from eth_account.signers.local import LocalAccount
 
 from chains.accounts import keyed_account
 from chains.engines import REFERENCE_ENGINE
+from chains.compiler import Artifact
 from chains.producer import start_block_production
 from relayer import Bridge
 from relayer.store import ACTIVE
@@ -58,7 +60,9 @@ def _copy_database(source: Path, target: Path) -> None:
 class Template:
     """The session's deployed world, frozen; :meth:`fresh` gives each test its own running testbed."""
 
-    def __init__(self, spec: WorldSpec, workdir: Path, engine: str = REFERENCE_ENGINE) -> None:
+    def __init__(self, spec: WorldSpec, workdir: Path, variants: Mapping[str, Artifact] | None = None,
+                 engine: str = REFERENCE_ENGINE) -> None:
+        """``variants``: protocol contracts deployed from other builds (see :func:`protocol.deploy_protocol`)."""
         self.spec = spec
         self.engine = engine
         self.users = user_accounts(spec.seed)
@@ -73,6 +77,7 @@ class Template:
             data_dir=self.template_dir,
             extra_alloc={user.address: USER_ETH for user in self.users.values()},
             engine=engine,
+            variants=variants,
         )
         for chain in built.chains:
             for user in self.users.values():
@@ -106,6 +111,22 @@ class Template:
             if chain.pending_transactions():
                 chain.mine()
         return built.env.now
+
+    def prepared(self, testbed: XmarginTestbed, workdir: Path) -> "Template":
+        """A template of ``testbed`` (one of this template's fresh testbeds) as it is now, settled the same
+        way: a prepared state that many tests, or the sequences of ``xmargin check``, start from without
+        preparing it again. ``testbed`` stops; this template stays usable."""
+        self._settle(testbed)
+        derived = copy.copy(self)
+        derived.template_dir = Path(workdir)
+        derived.template_dir.mkdir(parents=True, exist_ok=True)
+        derived.time = self._freeze(testbed)
+        derived.snapshot = self.chains.snapshot()
+        for source in sorted(testbed.bridge.data_dir.glob(RELAYER_FILES)):
+            _copy_database(source, derived.template_dir / source.name)
+        derived.relayer_files = sorted(derived.template_dir.glob(RELAYER_FILES))
+        derived.builds = 0
+        return derived
 
     def fresh(self, data_dir: Path, env_factory: Callable[[float], simpy.Environment] | None = None) -> XmarginTestbed:
         """Revert the chains to the frozen state and start a new bridge over them, with its files in ``data_dir``."""

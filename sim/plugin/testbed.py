@@ -147,6 +147,11 @@ class XmarginTestbed(Testbed):
         """Packets sent on ``route`` (``"vault-l1->perp"``) from now on take ``seconds`` longer; 0 undoes it."""
         self.faults.delay(route, seconds)
 
+    def burst(self, route: str | tuple[str, str], seconds: float, duplicate: float = 1.0, reorder_window: float = 30.0) -> None:
+        """For ``seconds``, packets on ``route`` are duplicated (with probability ``duplicate``) and reordered
+        (up to ``reorder_window`` s of jitter); the relayer's duplicate deliveries are refused on chain."""
+        self.faults.burst(route, seconds, duplicate, reorder_window)
+
     def kill_relayer(self, index: int = 0) -> None:
         """Crash relayer ``index``: it stops now; its SQLite state stays for :meth:`restart_relayer`."""
         self.bridge.kill_relayer(index)

@@ -79,16 +79,21 @@ class World:
         sigs = signatures if signatures is not None else self.signatures(digest)
         return encode_multisig_proof(header_mailbox or dst_mailbox, message.id, sigs)
 
-    def checkpoint_parts(self, message: Message, src: str = "vault-l2") -> tuple[bytes, list[bytes], bytes]:
+    def checkpoint_digest(self, message: Message, root: bytes, index: int, src: str = "vault-l2", dst: str = "perp",
+                          src_mailbox: str | None = None) -> bytes:
+        """What validators sign for the checkpoint ``(root, index)`` of ``src``, delivered to ``dst``'s mailbox."""
+        return checkpoint_digest(self.chain_set[dst].chain_id, self.mailbox(dst).address, message.src_chain_id,
+                                 src_mailbox or self.mailbox(src).address, root, index)
+
+    def checkpoint_parts(self, message: Message, src: str = "vault-l2", dst: str = "perp") -> tuple[bytes, list[bytes], bytes]:
         """(root, branch, digest) for the checkpoint right after ``message``."""
         tree = self.tree(src)
         size = message.nonce + 1
         root = tree.root(size)
-        digest = checkpoint_digest(message.src_chain_id, self.mailbox(src).address, root, message.nonce)
-        return root, tree.proof(message.nonce, size), digest
+        return root, tree.proof(message.nonce, size), self.checkpoint_digest(message, root, message.nonce, src, dst)
 
     def checkpoint_proof(self, message: Message, src: str = "vault-l2", dst: str = "perp") -> bytes:
-        root, branch, digest = self.checkpoint_parts(message, src)
+        root, branch, digest = self.checkpoint_parts(message, src, dst)
         return encode_checkpoint_proof(
             self.mailbox(dst).address, message.id, root, message.nonce, message.nonce, branch, self.signatures(digest)
         )

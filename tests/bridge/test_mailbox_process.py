@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-from eth_utils import keccak
+from eth_utils import keccak, to_canonical_address
 from web3.logs import DISCARD
 
 from chains import compile_contract, deploy, transact
 from chains.transactions import TransactionReverted, decode_revert_data, revert_reason
 from bridge.deploy import artifact
+from bridge.submit import simulate
 from bridge.merkle import MerkleTree
 from bridge.message import Message
 from bridge.proofs import (
     CHECKPOINT_DOMAIN,
-    checkpoint_digest,
     encode_checkpoint_proof,
     encode_multisig_proof,
     multisig_digest,
@@ -149,7 +149,7 @@ def test_a_signature_over_another_domain_is_refused(world):
 def test_a_checkpoint_signature_offered_as_multisig_is_refused(world):
     message = world.dispatch("vault-l1", "perp", b"wrong proof kind")
     tree = world.tree("vault-l1")
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l1").address, tree.root(message.nonce + 1), message.nonce)
+    digest = world.checkpoint_digest(message, tree.root(message.nonce + 1), message.nonce, src="vault-l1")
     proof = world.multisig_proof(message, signatures=world.signatures(digest))
     assert world.refusal("perp", message.encoded, proof) == "signature does not match signer"
 
@@ -179,7 +179,7 @@ def test_a_zero_root_is_refused(world):
     message = world.dispatch("vault-l2", "perp", b"zero root")
     _, branch, _ = world.checkpoint_parts(message)
     zero = b"\x00" * 32
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, zero, message.nonce)
+    digest = world.checkpoint_digest(message, zero, message.nonce)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, zero, message.nonce, message.nonce, branch, world.signatures(digest)
     )
@@ -206,7 +206,7 @@ def test_an_inclusion_proof_for_another_index_is_refused(world):
     tree = world.tree("vault-l2")
     size = message.nonce + 1
     root = tree.root(size)
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, root, message.nonce)
+    digest = world.checkpoint_digest(message, root, message.nonce)
     other = message.nonce - 1
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, message.nonce, other, tree.proof(other, size),
@@ -221,7 +221,7 @@ def test_a_branch_for_another_leaf_does_not_reach_the_root(world):
     tree = world.tree("vault-l2")
     size = message.nonce + 1
     root = tree.root(size)
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, root, message.nonce)
+    digest = world.checkpoint_digest(message, root, message.nonce)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, message.nonce, message.nonce,
         tree.proof(message.nonce - 1, size), world.signatures(digest),
@@ -234,7 +234,7 @@ def test_a_leaf_beyond_its_checkpoint_is_refused(world):
     message = world.dispatch("vault-l2", "perp", b"late leaf")
     root, branch, _ = world.checkpoint_parts(message)
     earlier = message.nonce - 1
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l2").address, root, earlier)
+    digest = world.checkpoint_digest(message, root, earlier)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, earlier, message.nonce, branch, world.signatures(digest)
     )
@@ -244,11 +244,29 @@ def test_a_leaf_beyond_its_checkpoint_is_refused(world):
 def test_checkpoint_signatures_from_another_source_mailbox_are_refused(world):
     message = world.dispatch("vault-l2", "perp", b"other source domain")
     root, branch, _ = world.checkpoint_parts(message)
-    digest = checkpoint_digest(message.src_chain_id, world.mailbox("vault-l1").address, root, message.nonce)
+    digest = world.checkpoint_digest(message, root, message.nonce, src_mailbox=world.mailbox("vault-l1").address)
     proof = encode_checkpoint_proof(
         world.mailbox("perp").address, message.id, root, message.nonce, message.nonce, branch, world.signatures(digest)
     )
     assert world.refusal("perp", message.encoded, proof) == "root not signed by signer"
+
+
+def test_a_checkpoint_proof_delivered_to_one_mailbox_is_refused_by_another_on_the_same_chain(world):
+    perp = world.chain_set["perp"]
+    owner = world.deployment.owners["perp"]
+    source = world.chain_set["vault-l2"].chain_id
+    validators = [k.address for k in world.signing_keys]
+    second = deploy(perp, artifact("Mailbox"), sender=owner)
+    transact(perp, second.functions.enroll_source(source, 2, world.mailbox("vault-l2").address, validators,
+                                                  world.deployment.threshold), sender=owner)
+    anyone = deploy(perp, artifact("NoopRecipient"))  # accepts a call from any mailbox
+    message = world.dispatch("vault-l2", "perp", b"execute once", recipient=anyone.address)
+    proof = world.checkpoint_proof(message)
+    assert world.process("perp", message.encoded, proof)["status"] == 1
+    readdressed = bytes(12) + to_canonical_address(second.address) + proof[32:]  # the header is not signed
+    reason = simulate(second.functions.process(message.encoded, readdressed), perp.accounts[1].address, 1_000_000)
+    assert reason == "root not signed by signer"
+    assert not second.functions.delivered(message.id).call()
 
 
 def test_handle_called_by_anyone_but_the_mailbox_is_refused(world):
@@ -299,6 +317,7 @@ def test_malformed_messages_and_proofs_are_refused(world):
     assert world.refusal("perp", message.encoded[:200], proof) == "malformed message"
     assert world.refusal("perp", message.encoded + b"\x00" * 32, proof) == "malformed message"
     assert world.refusal("perp", message.encoded, proof[:40]) == "malformed proof"
+    assert world.refusal("perp", message.encoded, proof[:64]) == "malformed proof"  # a header and nothing else
     assert world.refusal("perp", message.encoded, proof + b"\x00") == "malformed proof"
     unknown_version = replace(message, version=2)
     assert world.refusal("perp", unknown_version.encoded, world.multisig_proof(unknown_version)) == "unsupported message version"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -75,7 +79,7 @@ def test_trace_tells_a_message_lifecycle_and_an_account_story(run_dir):
         (["--message", "0xdeadbeef"], "no message 0xdeadbeef"),
         (["--account", "0x" + "11" * 20], "does not appear"),
         (["--account", "bob"], "expected a 0x-prefixed 20-byte address"),
-        (["--message", "0x01", "--account", "0x" + "11" * 20], "not both"),
+        (["--message", "0x01", "--account", "0x" + "11" * 20], "give one of --message, --account and --accounts"),
     ],
 )
 def test_trace_mistakes_exit_2(run_dir, arguments, message):
@@ -107,3 +111,90 @@ def test_compare_puts_runs_side_by_side(run_dir, tmp_path):
     assert result.output.count(f"demo (seed {summary['seed']})") == 2
     missing = CliRunner().invoke(main, ["compare", str(out), str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "no such run directory" in missing.output
+
+
+def test_compare_heads_each_column_with_its_directory_and_overrides(run_dir, tmp_path):
+    out, _ = run_dir
+    other = copy_run(out, tmp_path / "other-run")
+    summary = json.loads((other / "summary.json").read_text())
+    summary["overrides"] = ["bridge.latency.mean=300"]
+    (other / "summary.json").write_text(json.dumps(summary))
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", str(out), str(other)])
+    assert result.exit_code == 0, result.output
+    heading = result.output.split("outcome")[0]
+    assert str(out) in heading and str(other) in heading
+    assert "agents.traders.count=2" in heading and "bridge.latency.mean=300" in heading
+
+
+def copy_run(source, target):
+    shutil.copytree(source, target)
+    return target
+
+
+def error_line(result) -> str:
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"scenario": "demo", "seed"', "summary.json: cut or not JSON"),
+        ("[1, 2]", "summary.json: not a run summary (a JSON list, expected an object)"),
+        ('{"scenario": "demo"}', "summary.json: not a run summary (no seed, status"),
+    ],
+)
+def test_trace_and_compare_on_a_broken_summary_say_so_in_one_line(run_dir, tmp_path, content, message):
+    out, _ = run_dir
+    broken = copy_run(out, tmp_path / "broken")
+    (broken / "summary.json").write_text(content)
+    assert message in error_line(CliRunner().invoke(main, ["trace", str(broken)]))
+    assert message in error_line(CliRunner().invoke(main, ["compare", str(out), str(broken)]))
+
+
+def test_a_trace_cut_mid_line_is_read_up_to_the_cut(run_dir, tmp_path):
+    out, _ = run_dir
+    cut = copy_run(out, tmp_path / "cut")
+    lines = (out / "trace.jsonl").read_text().splitlines(keepends=True)
+    arrived = next(i for i, line in enumerate(lines) if '"action":"arrived"' in line)
+    account = json.loads(lines[arrived])["account"]
+    (cut / "trace.jsonl").write_text("".join(lines[:arrived + 5]) + lines[arrived + 5][:30])
+    result = CliRunner().invoke(main, ["trace", str(cut), "--account", account])
+    assert f"is cut at line {arrived + 6}" in error_line(result)
+    assert f"showing the {arrived + 5} events written whole" in result.stderr
+    assert "arrived" in result.stdout  # what was whole is shown
+
+
+def test_trace_shows_amounts_with_their_units(run_dir):
+    out, _ = run_dir
+    trader = json.loads((out / "world.json").read_text())["accounts"][0]
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["trace", str(out), "--account", trader["address"]])
+    assert result.exit_code == 0, result.output
+    deposited = next(line for line in result.output.splitlines() if "Deposited" in line)
+    assert re.search(r"amount=[\d,]+(\.\d+)? (USDC|WETH|WBTC)", deposited), deposited
+    traded = next(line for line in result.output.splitlines() if "PositionChanged" in line)
+    assert re.search(r"price=\$[\d,]+\.\d\d", traded) and re.search(r"size=-?[\d.]+ (ETH|BTC)", traded), traded
+    assert not re.search(r"=\d{12,}", result.output)  # no raw fixed-point integers
+
+
+def test_trace_accounts_lists_every_account_with_its_role(run_dir):
+    out, _ = run_dir
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["trace", str(out), "--accounts"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if "0x" in line}
+    assert rows["trader-0"][1] == "trader" and rows["keeper-0"][1] == "keeper"
+    assert rows["reporter-0"][1] == "reporter" and rows["relayer-0"][1] == "relayer"
+    assert rows["engine"][1] == "contract" and rows["owner@perp"][1] == "owner"
+    assert int(rows["trader-0"][2]) > 0  # events naming it
+
+
+def test_the_readme_run_examples_name_directories_that_run_writes():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("## Runs", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line.split("#")[0]) for line in block.strip().splitlines()]
+    written = {command[command.index("--out") + 1] for command in commands if command[1] == "run"}
+    read = {arg for command in commands if command[1] in ("trace", "compare") for arg in command[2:]
+            if arg.startswith("runs/")}
+    assert read and read <= written

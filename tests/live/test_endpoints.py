@@ -168,3 +168,4 @@ def test_the_banner_shows_every_endpoint_contract_and_whole_private_keys(live):
     for account in live.manifest["accounts"]:
         assert account["address"] in text and account["private_key"] in text  # never cut to fit the terminal
     assert "up.json" in text and "Ctrl-C to stop" in text
+    assert "333 WETH" in text and "16 WBTC" in text and " ETH," not in text  # token symbols, as the README says

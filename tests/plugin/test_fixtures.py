@@ -111,6 +111,33 @@ def test_a_delay_adds_its_seconds_to_every_packet_on_the_route(testbed):
     assert record_of(testbed, "vault-l2", again).latency < 40
 
 
+def test_a_burst_duplicates_and_reorders_packets_for_a_while(testbed):
+    testbed.burst("vault-l2->perp", 120, duplicate=1.0, reorder_window=20)
+    deposit = testbed.deposit("carol", "vault-l2", "USDC", 10)
+    assert testbed.relay()
+    record = record_of(testbed, "vault-l2", deposit)
+    fates = [fate for _, fate in record.transport]
+    assert "duplicated" in fates
+    assert credited(testbed, "carol") == to_units(10, USDC)  # the duplicate was refused on chain, not credited twice
+    testbed.advance(120)
+    route = testbed.faults.route("vault-l2", "perp")
+    assert (route.duplicate, route.reorder_window) == (0.0, 0.0)  # the route's own values are back
+    with pytest.raises(FaultError, match="lasts a finite number of seconds"):
+        testbed.burst("vault-l2->perp", 0)
+
+
+def test_a_reorg_drops_blocks_and_returns_their_transactions_to_the_pending_block(testbed):
+    chain = testbed.chains["vault-l1"]
+    deposit = testbed.deposit("alice", "vault-l1", "USDC", 10)
+    testbed.mine("vault-l1")
+    head = chain.head_number
+    report, resubmitted = testbed.reorg("vault-l1", 1)
+    assert (report.old_head, report.new_head) == (head, head - 1) and resubmitted == len(report.dropped) == 3
+    assert deposit in chain.pending_transactions()
+    assert testbed.relay()
+    assert credited(testbed, "alice") == to_units(10, USDC)
+
+
 def test_fault_controls_refuse_unknown_routes_and_bad_values(testbed):
     with pytest.raises(FaultError, match="unknown chain 'mars'"):
         testbed.partition("mars", "perp")

@@ -28,6 +28,12 @@ def test_empty_dict_gives_the_issue_defaults():
     assert oracle.liquidation_staleness > oracle.staleness
 
 
+def test_the_close_bound_defaults_to_the_staleness_bound():
+    assert ProtocolConfig.from_dict({}).oracle.close_staleness == 60
+    assert ProtocolConfig.from_dict({"oracle": {"staleness": 90}}).oracle.close_staleness == 90
+    assert ProtocolConfig.from_dict({"oracle": {"close_staleness": 300}}).oracle.close_staleness == 300
+
+
 def test_a_table_changes_only_the_fields_it_names():
     config = ProtocolConfig.from_dict({"markets": {"ETH": {"maintenance_margin": 0.04}}})
     assert config.market("ETH").maintenance_margin == Decimal("0.04")
@@ -84,6 +90,10 @@ def test_round_trip_through_to_dict():
         ({"oracle": {"staleness": 120, "liquidation_staleness": 60}},
          "protocol.oracle.liquidation_staleness: must be at least staleness (120), got 60"),
         ({"oracle": {"staleness": True}}, "protocol.oracle.staleness: must be an integer, got true"),
+        ({"oracle": {"close_staleness": 30}},
+         "protocol.oracle.close_staleness: must be between staleness (60) and liquidation_staleness (600), got 30"),
+        ({"oracle": {"close_staleness": 900}},
+         "protocol.oracle.close_staleness: must be between staleness (60) and liquidation_staleness (600), got 900"),
         ({"liquidation": {"close_factor": 0}}, "protocol.liquidation.close_factor: must be positive"),
         ({"liquidation": {"bonus": 1.2}}, "protocol.liquidation.bonus: must be a fraction below 1"),
         ({"fees": {"treasury_share": 2}}, "protocol.fees.treasury_share: must be a fraction at most 1"),

@@ -1,5 +1,7 @@
 """The oracle: median of fresh reports without outliers, quorum, staleness, the cached aggregate, signed reports."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -97,7 +99,7 @@ def test_bad_signed_reports_are_refused(world, revert):
     revert(perp, w.oracle.report_signed(bob, [w.oracle.sign_report(bob, prices, now)]), "not a reporter")
     revert(perp, w.oracle.report_signed(bob, [w.oracle.sign_report(w.d.reporters[0], prices, now + 5)]), "in the future")
     good = w.oracle.sign_report(w.d.reporters[0], prices, now)
-    tampered = type(good)(good.reporter, good.feeds, (to_wad(9999),), good.timestamp, good.v, good.r, good.s)
+    tampered = replace(good, prices=(to_wad(9999),))
     revert(perp, w.oracle.report_signed(bob, [tampered]), "not a reporter")  # recovers some other address
     confirm(perp, w.oracle.report_signed(bob, [good]))
     revert(perp, w.oracle.report_signed(bob, [good]), "not newer")  # a replay
@@ -107,14 +109,16 @@ def test_only_the_owner_changes_reporters_and_parameters(world, revert):
     w = world
     functions, owner = w.oracle.contract.functions, w.d.deployers["perp"]
     bob = w.user("bob").address
-    revert(w.perp, functions.set_parameters(3, 60, WAD // 20, 600).transact({"from": bob, "gas": 300_000}), "only the owner")
+    revert(w.perp, functions.set_parameters(3, 60, WAD // 20, 600, 60).transact({"from": bob, "gas": 300_000}), "only the owner")
     revert(w.perp, functions.set_reporters([bob]).transact({"from": bob, "gas": 300_000}), "only the owner")
-    revert(w.perp, functions.set_parameters(6, 60, WAD // 20, 600).transact({"from": owner, "gas": 300_000}), "quorum must be")
+    revert(w.perp, functions.set_parameters(6, 60, WAD // 20, 600, 60).transact({"from": owner, "gas": 300_000}), "quorum must be")
+    revert(w.perp, functions.set_parameters(3, 60, WAD // 20, 600, 30).transact({"from": owner, "gas": 300_000}),
+           "close staleness must be between")
     # a shorter staleness applies at once, cached aggregates included
     w.advance(20)
     w.perp.mine()
     assert w.oracle.price("ETH") == 3_000 * WAD
-    confirm(w.perp, functions.set_parameters(3, 10, WAD // 20, 600).transact({"from": owner, "gas": 300_000}))
+    confirm(w.perp, functions.set_parameters(3, 10, WAD // 20, 600, 10).transact({"from": owner, "gas": 300_000}))
     assert w.oracle.prices()["ETH"] == 0
     assert w.oracle.reporters() == tuple(r.address for r in w.d.reporters)
 
@@ -147,3 +151,38 @@ def test_a_far_outlier_is_ignored(world, honest, factor, position):
     ordered = sorted(values)
     values.insert(position, int(ordered[0] * factor) if factor < 1 else int(ordered[-1] * factor))
     assert post_round(world, values) == (ordered[1] + ordered[2]) // 2  # the median of the four honest reports
+
+
+def test_an_invalid_aggregate_becomes_valid_when_the_outlier_expires(world):
+    w = world
+    w.advance(61)  # the deployment's reports are stale now
+    confirm(w.perp, report(w, 0, ETH=150))
+    w.advance(30)
+    hashes = [report(w, i, ETH=usd) for i, usd in zip((1, 2, 3, 4), (100, 100, 110, 110))]
+    w.perp.mine()
+    for tx in hashes:
+        confirm(w.perp, tx)
+    # median 110: 150 and both 100s are beyond 5 %, two reports kept, below the quorum of 3
+    assert w.oracle.feed_state("ETH").price == 0
+    w.advance(31)  # the 150 is 61 s old now; 100, 100, 110, 110 are still fresh
+    w.perp.mine()
+    assert w.oracle.feed_state("ETH").price == 105 * WAD
+    assert w.oracle.price("ETH") == 105 * WAD
+    assert w.oracle.prices()["ETH"] == 105 * WAD
+
+
+def test_a_signed_report_cannot_be_replayed_after_its_reporter_is_removed_and_re_added(world, revert):
+    w = world
+    functions, owner = w.oracle.contract.functions, w.d.deployers["perp"]
+    reporter, bob = w.d.reporters[0], w.user("bob")
+    signed = w.oracle.sign_report(reporter, {"ETH": to_wad(2500)}, w.perp.next_timestamp)
+    confirm(w.perp, w.oracle.report_signed(bob, [signed]))
+    everyone = [r.address for r in w.d.reporters]
+    confirm(w.perp, functions.set_reporters(everyone[1:]).transact({"from": owner, "gas": 500_000}))
+    confirm(w.perp, functions.set_reporters(everyone).transact({"from": owner, "gas": 500_000}))
+    assert w.oracle.report_of("ETH", reporter.address) == (0, 0)  # a returning reporter starts afresh
+    revert(w.perp, w.oracle.report_signed(bob, [signed]), "report is for another reporter set")
+    assert w.oracle.report_of("ETH", reporter.address) == (0, 0)
+    fresh = w.oracle.sign_report(reporter, {"ETH": to_wad(2600)}, w.perp.next_timestamp)
+    confirm(w.perp, w.oracle.report_signed(bob, [fresh]))
+    assert w.oracle.report_of("ETH", reporter.address)[0] == to_wad(2600)

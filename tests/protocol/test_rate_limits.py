@@ -13,11 +13,11 @@ PROTOCOL_CONFIG = {
 }
 
 
-def forged_seize(w, amount, to, seize_id=10_000):
+def forged_seize(w, amount, to, seize_id=10_000, dest=Dest.RECIPIENT):
     """What a bridge whose validators are compromised could deliver: a SEIZE the engine never sent."""
     vault = w.d.vault("vault-l1")
     body = encode_body(Seize(seize_id, w.user("alice").address,
-                             (SeizeItem(vault.token("USDC"), amount, Source.ACCOUNT, Dest.RECIPIENT, to),)))
+                             (SeizeItem(vault.token("USDC"), amount, Source.ACCOUNT, dest, to),)))
     chain = w.chains["vault-l1"]
     tx = w.mailboxes["vault-l1"].functions.deliver(w.perp.chain_id, w.engine.address, vault.address, body)
     return chain, tx.transact({"from": chain.accounts[9].address, "gas": 2_000_000})
@@ -46,6 +46,19 @@ def test_a_forged_seize_beyond_the_rate_limit_is_refused(world, revert):
     confirm(chain, tx)
     assert w.d.token("vault-l1", "USDC").balance_of(thief) == 1_030 * USDC
     assert w.ledger("vault-l1", "USDC").conserved
+
+
+def test_a_seizure_that_stays_in_the_vault_spends_none_of_the_rate_limit(world):
+    w = world
+    w.deposit("alice", "vault-l1", "USDC", 5_000)
+    zero = "0x" + "00" * 20
+    for seize_id, dest in ((10_000, Dest.POOL), (10_001, Dest.INSURANCE), (10_002, Dest.TREASURY)):
+        chain, tx = forged_seize(w, 1_500 * USDC, zero, seize_id=seize_id, dest=dest)  # each over the capacity
+        confirm(chain, tx)
+    ledger = w.ledger("vault-l1", "USDC")
+    assert ledger.rate_limit_available == 1_000 * USDC
+    assert w.d.vault("vault-l1").locked(w.user("alice").address, "USDC") == 500 * USDC
+    assert ledger.conserved
 
 
 def test_a_release_beyond_the_rate_limit_waits_for_the_bucket_to_refill(world, revert):
@@ -83,10 +96,11 @@ def test_a_withdrawal_larger_than_the_capacity_is_refused_at_once(world, revert)
 def test_a_liquidation_seize_over_the_limit_lands_once_the_bucket_refills(world, revert):
     w = world
     w.prices(USDC=1, ETH=2000, BTC=60_000)
-    w.deposit("alice", "vault-l1", "USDC", 2_000)
-    w.trade("alice", "ETH", 20)
-    w.prices(USDC=1, ETH=1920, BTC=60_000)
-    # full close: bonus 20 * 1920 * 2.5 % = 960, loss 1600: 2560 USDC to seize on vault-l1, over the 1000 capacity
+    w.deposit("alice", "vault-l1", "USDC", 3_000)
+    w.trade("alice", "ETH", 30)
+    w.prices(USDC=1, ETH=1950, BTC=60_000)
+    # full close: the loss of 1500 moves to the pool (inside the vault, not rate limited); the keeper's bonus,
+    # 30 * 1950 * 2.5 % = 1462.5 USDC, leaves the vault and is over the 1000 capacity
     confirm(w.perp, w.engine.liquidate(w.user("keeper"), w.user("alice").address))
     [seize] = w.bridge.collect()
     w.bridge.queue.clear()
@@ -97,4 +111,4 @@ def test_a_liquidation_seize_over_the_limit_lands_once_the_bucket_refills(world,
             .transact({"from": w.d.deployers["vault-l1"], "gas": 200_000}))
     later(w, "vault-l1", 2_000)
     w.bridge.deliver(seize)
-    assert w.d.vault("vault-l1").locked(w.user("alice").address, "USDC") == 0
+    assert w.d.vault("vault-l1").locked(w.user("alice").address, "USDC") == 37_500_000  # 3000 - 1500 - 1462.5

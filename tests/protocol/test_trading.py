@@ -54,7 +54,7 @@ def test_leverage_above_the_cap_is_refused(world, revert):
     assert w.state_fingerprint() == before
 
 
-def test_opening_with_a_stale_price_is_refused_but_reducing_is_not(world, revert):
+def test_opening_with_a_stale_price_is_refused(world, revert):
     w = world
     setup(w)
     w.trade("alice", "ETH", 2)
@@ -64,8 +64,25 @@ def test_opening_with_a_stale_price_is_refused_but_reducing_is_not(world, revert
     revert(w.perp, w.engine.trade(w.user("alice"), "ETH", to_wad(1)), "stale price")
     revert(w.perp, w.engine.trade(w.user("alice"), "ETH", to_wad(-3)), "stale price")  # a flip opens a short
     assert w.state_fingerprint() == before
-    w.trade("alice", "ETH", -1)  # reducing uses the last valid price
+
+
+def test_reducing_uses_the_last_valid_price_only_within_the_close_bound(world, revert):
+    w = world
+    setup(w)
+    w.trade("alice", "ETH", 2)
+    w.advance(61)  # beyond the close bound, which defaults to the staleness bound (60 s)
+    w.perp.mine()
+    before = w.state_fingerprint()
+    revert(w.perp, w.engine.trade(w.user("alice"), "ETH", to_wad(-1)), "stale price")
+    assert w.state_fingerprint() == before
+    owner = w.d.deployers["perp"]
+    confirm(w.perp, w.oracle.contract.functions.set_parameters(3, 60, WAD // 20, 600, 600)
+            .transact({"from": owner, "gas": 300_000}))
+    w.trade("alice", "ETH", -1)  # a close bound of 600 s: the last valid price serves a reduction
     assert w.bucket("alice").positions[0].size == WAD
+    w.advance(600)
+    w.perp.mine()
+    revert(w.perp, w.engine.trade(w.user("alice"), "ETH", to_wad(-1)), "stale price")
 
 
 def test_open_interest_cap(world, revert):
