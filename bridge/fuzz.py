@@ -153,7 +153,7 @@ class MailboxFuzzTarget:
     def attempt(self, message: bytes, proof: bytes, at_target: bool) -> str | None:
         """The chain's refusal of ``process(message, proof)`` at the target (else the second mailbox), or None."""
         mailbox = self.target if at_target else self.other
-        return simulate(mailbox.functions.process(message, proof), self.sender, GAS)
+        return simulate(self.chains["perp"], mailbox.functions.process(message, proof), self.sender, GAS)
 
     def acceptable(self, message: bytes, at_target: bool) -> bool:
         """May ``message`` be accepted: a genuine one not yet delivered, at the mailbox it was signed for?"""

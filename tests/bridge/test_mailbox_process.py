@@ -264,7 +264,7 @@ def test_a_checkpoint_proof_delivered_to_one_mailbox_is_refused_by_another_on_th
     proof = world.checkpoint_proof(message)
     assert world.process("perp", message.encoded, proof)["status"] == 1
     readdressed = bytes(12) + to_canonical_address(second.address) + proof[32:]  # the header is not signed
-    reason = simulate(second.functions.process(message.encoded, readdressed), perp.accounts[1].address, 1_000_000)
+    reason = simulate(perp, second.functions.process(message.encoded, readdressed), perp.accounts[1].address, 1_000_000)
     assert reason == "root not signed by signer"
     assert not second.functions.delivered(message.id).call()
 
