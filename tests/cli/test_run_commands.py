@@ -113,13 +113,13 @@ def test_compare_puts_runs_side_by_side(run_dir, tmp_path):
     assert missing.exit_code == 2 and "no such run directory" in missing.output
 
 
-def test_compare_heads_each_column_with_its_directory_and_overrides(run_dir, tmp_path):
+def test_compare_heads_each_column_with_its_directory_and_overrides(run_dir, tmp_path, monkeypatch):
     out, _ = run_dir
     other = copy_run(out, tmp_path / "other-run")
     summary = json.loads((other / "summary.json").read_text())
     summary["overrides"] = ["bridge.latency.mean=300"]
     (other / "summary.json").write_text(json.dumps(summary))
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["compare", str(out), str(other)])
+    result = _wide(monkeypatch, 200).invoke(main, ["compare", str(out), str(other)])
     assert result.exit_code == 0, result.output
     heading = result.output.split("outcome")[0]
     assert str(out) in heading and str(other) in heading
@@ -167,10 +167,10 @@ def test_a_trace_cut_mid_line_is_read_up_to_the_cut(run_dir, tmp_path):
     assert "arrived" in result.stdout  # what was whole is shown
 
 
-def test_trace_shows_amounts_with_their_units(run_dir):
+def test_trace_shows_amounts_with_their_units(run_dir, monkeypatch):
     out, _ = run_dir
     trader = json.loads((out / "world.json").read_text())["accounts"][0]
-    result = CliRunner(env={"COLUMNS": "250"}).invoke(main, ["trace", str(out), "--account", trader["address"]])
+    result = _wide(monkeypatch, 250).invoke(main, ["trace", str(out), "--account", trader["address"]])
     assert result.exit_code == 0, result.output
     deposited = next(line for line in result.output.splitlines() if "Deposited" in line)
     assert re.search(r"amount=[\d,]+(\.\d+)? (USDC|WETH|WBTC)", deposited), deposited
@@ -179,9 +179,9 @@ def test_trace_shows_amounts_with_their_units(run_dir):
     assert not re.search(r"=\d{12,}", result.output)  # no raw fixed-point integers
 
 
-def test_trace_accounts_lists_every_account_with_its_role(run_dir):
+def test_trace_accounts_lists_every_account_with_its_role(run_dir, monkeypatch):
     out, _ = run_dir
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["trace", str(out), "--accounts"])
+    result = _wide(monkeypatch, 200).invoke(main, ["trace", str(out), "--accounts"])
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines() if "0x" in line}
     assert rows["trader-0"][1] == "trader" and rows["keeper-0"][1] == "keeper"
@@ -198,3 +198,12 @@ def test_the_readme_run_examples_name_directories_that_run_writes():
     read = {arg for command in commands if command[1] in ("trace", "compare") for arg in command[2:]
             if arg.startswith("runs/")}
     assert read and read <= written
+
+
+def _wide(monkeypatch, columns: int) -> CliRunner:
+    """A runner whose tables are ``columns`` wide (rich fixes a console's width when COLUMNS is set as it starts,
+    as it is in pytest-xdist's workers)."""
+    import cli
+
+    monkeypatch.setattr(cli.console, "width", columns)
+    return CliRunner(env={"COLUMNS": str(columns)})
