@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from bridge import BridgeConfig
 from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
-from chains.schema import integer, join, number, reject_unknown, string, table
+from chains.schema import boolean, choice, integer, join, number, reject_unknown, string, table
 from protocol import ProtocolConfig
 from sim.agents_config import KeeperConfig, ReporterConfig, TraderConfig
 from sim.overrides import apply_overrides
@@ -36,16 +36,26 @@ class Reorg:
     chain: str
     at: float
     depth: int
+    double_spend: bool = False  # the new branch leaves out the deposits of the dropped blocks (an attacker's branch)
+
+
+FORGERY_KINDS = ("margin_locked", "release")
 
 
 @dataclass(frozen=True)
 class Forgery:
-    """The compromise fault at work: a MarginLocked that no vault sent, signed by compromised validators."""
+    """The compromise fault at work, signed by compromised validators.
+
+    ``margin_locked``: a deposit no vault sent, crediting margin to the attacker on the
+    perp chain. ``release``: the attacker asks the vault for a withdrawal and forges the
+    engine's RELEASE of it, paid out of the vault's pool (what the rate limit bounds).
+    """
 
     at: float
-    chain: str  # the vault chain it pretends to come from
+    chain: str  # the vault chain it pretends to come from (margin_locked) or robs (release)
     asset: str
-    amount: float  # whole tokens credited to the attacker
+    amount: float  # whole tokens
+    kind: str = "margin_locked"
 
 
 @dataclass(frozen=True)
@@ -220,13 +230,16 @@ def _reorgs(data: Mapping[str, Any], names: list[str], duration: float) -> tuple
     for index, entry in enumerate(entries):
         path = join("faults.reorgs", index)
         entry = table(entry, path)
-        reject_unknown(entry, ("chain", "at", "depth"), path)
+        reject_unknown(entry, ("chain", "at", "depth", "double_spend"), path)
         chain = string(entry, "chain", path)
         if chain not in names:
             raise ConfigError(f"{join(path, 'chain')}: {chain!r} is not one of the chains ({', '.join(names)})")
-        reorgs.append(
-            Reorg(chain, number(entry, "at", path, minimum=0, maximum=duration), integer(entry, "depth", path, minimum=1, maximum=64))
-        )
+        reorgs.append(Reorg(
+            chain,
+            number(entry, "at", path, minimum=0, maximum=duration),
+            integer(entry, "depth", path, minimum=1, maximum=64),
+            boolean(entry, "double_spend", path, False),
+        ))
     return tuple(sorted(reorgs, key=lambda r: (r.at, r.chain)))
 
 
@@ -245,7 +258,7 @@ def _forgeries(
     for index, entry in enumerate(entries):
         path = join("faults.forgeries", index)
         entry = table(entry, path)
-        reject_unknown(entry, ("at", "chain", "asset", "amount"), path)
+        reject_unknown(entry, ("at", "chain", "asset", "amount", "kind"), path)
         chain = string(entry, "chain", path, default=vault_chains[0])
         if chain not in vault_chains:
             raise ConfigError(f"{join(path, 'chain')}: {chain!r} is not a vault chain ({', '.join(vault_chains)})")
@@ -257,5 +270,6 @@ def _forgeries(
             chain=chain,
             asset=asset,
             amount=number(entry, "amount", path, above=0),
+            kind=choice(entry, "kind", path, FORGERY_KINDS, "margin_locked"),
         ))
     return tuple(forgeries)
