@@ -193,7 +193,8 @@ def compare_command(run_dirs: tuple[str, ...]) -> None:
 @click.argument("scenario")
 @click.option("--param", "params", multiple=True, metavar="KEY=V1,V2,...",
               help="A swept scenario value and its values, e.g. --param bridge.latency.mean=20,300,900 (repeatable: a grid).")
-@click.option("--seeds", type=int, required=True, help="Runs per grid point, seeds from the scenario's seed on.")
+@click.option("--seeds", type=int, default=None,
+              help="Runs per grid point, seeds from the scenario's seed on (default: the scenario's [sweep] seeds).")
 @SET_OPTION
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: one per CPU).")
@@ -204,9 +205,11 @@ def compare_command(run_dirs: tuple[str, ...]) -> None:
 @click.option("--keep-runs", "keep_runs", is_flag=True,
               help="Ship every run's whole directory back into DIR/runs/RUN_ID (default: only its results).")
 @user_errors
-def sweep_command(scenario: str, params: tuple[str, ...], seeds: int, overrides: tuple[str, ...], workers: int | None,
+def sweep_command(scenario: str, params: tuple[str, ...], seeds: int | None, overrides: tuple[str, ...], workers: int | None,
                   scheduler: str | None, out: str | None, resume: bool, keep_runs: bool) -> None:
     """Run SCENARIO over a grid of --param values times --seeds seeds, locally or on a Dask cluster.
+
+    Without --param (or --seeds) the scenario's [sweep] table gives them (see `xmargin scenarios`).
 
     Writes DIR/runs.parquet and runs.csv (a row per run), DIR/grid.csv (a row per grid point: mean and 95%
     interval of each headline metric, VaR95 of bad debt, LaR95 of liquidated volume) and DIR/report.html.

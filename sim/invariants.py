@@ -92,8 +92,12 @@ class Invariants:
             self.pending_debits.pop(("release", self.world.chains[chain].chain_id, event.request_id), None)
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
-        if event.kind == "reorged" and event.detail.get("what") == "process":
-            self.processed[event.message_id] -= 1  # the delivery was undone; it may be made again
+        if event.kind == "reorged":
+            if event.detail.get("what") == "process":
+                self.processed[event.message_id] -= 1  # the delivery was undone; it may be made again
+            else:
+                self.pending_locks.pop(event.message_id, None)  # the deposit is gone (re-included: seen again)
+                self.pending_debits.pop(event.message_id, None)
             return
         if event.kind != "processed":
             return

@@ -27,7 +27,7 @@ from sim.prices import PriceModel
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_LEVEL_KEYS = (
     "extends", "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
-    "prices", "protocol", "bridge", "agents", "faults", "metrics",
+    "prices", "protocol", "bridge", "agents", "faults", "metrics", "sweep",
 )
 
 
@@ -59,6 +59,14 @@ class Forgery:
 
 
 @dataclass(frozen=True)
+class SweepDefaults:
+    """A scenario's ``[sweep]`` table: ``params = {"bridge.latency.mean" = [10, 600]}``, ``seeds = 8``."""
+
+    params: tuple[tuple[str, tuple[Any, ...]], ...]
+    seeds: int | None
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -77,6 +85,7 @@ class Scenario:
     forgeries: tuple[Forgery, ...] = ()
     sample_interval: float = 300.0
     invariant_interval: float = 60.0
+    sweep: "SweepDefaults | None" = None  # what `xmargin sweep` runs when given no --param / --seeds
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # the tables as validated
 
@@ -181,9 +190,23 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         forgeries=_forgeries(data, vault_chains, protocol, bridge, duration),
         sample_interval=number(metrics, "sample_interval", "metrics", default=300.0, minimum=1),
         invariant_interval=number(metrics, "invariant_interval", "metrics", default=60.0, minimum=1),
+        sweep=_sweep_defaults(data),
         source=source,
         raw=dict(data),
     )
+
+
+def _sweep_defaults(data: Mapping[str, Any]) -> SweepDefaults | None:
+    if "sweep" not in data:
+        return None
+    sweep = table(data["sweep"], "sweep")
+    reject_unknown(sweep, ("params", "seeds"), "sweep")
+    params = table(sweep.get("params", {}), "sweep.params")
+    for key, values in params.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"sweep.params.{key}: must be a non-empty list of values")
+    seeds = integer(sweep, "seeds", "sweep", default=None, minimum=1, maximum=100_000) if "seeds" in sweep else None
+    return SweepDefaults(tuple((key, tuple(values)) for key, values in params.items()), seeds)
 
 
 def _chains(data: Mapping[str, Any]) -> tuple[ChainConfig, ...]:

@@ -38,7 +38,7 @@ def default_workers() -> int:
 class SweepRequest:
     scenario: str
     params: tuple[str, ...]
-    seeds: int
+    seeds: int | None  # None: the scenario's [sweep] seeds
     overrides: tuple[str, ...] = ()
     workers: int | None = None
     scheduler: str | None = None

@@ -61,7 +61,9 @@ def resume_hint(sweep: Sweep) -> str:
         words += ["--param", param]
     for override in request.overrides:
         words += ["--set", override]
-    words += ["--seeds", str(request.seeds), "--out", str(sweep.directory.path), "--resume"]
+    if request.seeds is not None:
+        words += ["--seeds", str(request.seeds)]
+    words += ["--out", str(sweep.directory.path), "--resume"]
     return " ".join(shlex.quote(w) for w in words)
 
 

@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from chains.errors import ConfigError
@@ -117,14 +116,41 @@ def run_id(point: int, seed: int) -> str:
     return f"p{point:04d}-seed{seed}"
 
 
-def plan_sweep(scenario: str, params: Iterable[str], seeds: int, overrides: Iterable[str] = ()) -> SweepPlan:
-    """Parse and validate a whole sweep; raises ConfigError with one line naming the problem."""
+def toml_inline(value: Any) -> str:
+    """A value as TOML writes it inline (what --param and --set take)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_inline(v)}" for k, v in value.items()) + "}"
+    raise ConfigError(f"cannot write {value!r} as a TOML value")
+
+
+def plan_sweep(scenario: str, params: Iterable[str], seeds: int | None, overrides: Iterable[str] = ()) -> SweepPlan:
+    """Parse and validate a whole sweep; raises ConfigError with one line naming the problem.
+
+    Without ``params`` (or ``seeds``) the scenario's ``[sweep]`` table gives them.
+    """
     overrides = tuple(overrides)
-    if seeds < 1:
+    params = tuple(params)
+    if seeds is not None and seeds < 1:
         raise ConfigError(f"--seeds {seeds}: a sweep needs at least one seed")
+    base = load_scenario(scenario, overrides)  # the scenario and the --set overrides alone
+    defaults = base.sweep
+    if not params and defaults is not None and defaults.params:
+        params = tuple(f"{key}={','.join(toml_inline(v) for v in values)}" for key, values in defaults.params)
+    if seeds is None:
+        if defaults is None or defaults.seeds is None:
+            raise ConfigError(f"--seeds N: required (scenario {base.name} has no [sweep] seeds)")
+        seeds = defaults.seeds
     parsed = tuple(parse_param(p) for p in params)
     if not parsed:
-        raise ConfigError("give at least one --param KEY=V1,V2,... to sweep over")
+        raise ConfigError(f"give at least one --param KEY=V1,V2,... (scenario {base.name} has no [sweep] params)")
     keys = [p.key for p in parsed]
     for key in keys:
         if keys.count(key) > 1:
@@ -133,9 +159,8 @@ def plan_sweep(scenario: str, params: Iterable[str], seeds: int, overrides: Iter
     for key in keys:
         if key in overridden:
             raise ConfigError(f"--param {key}: also set with --set; drop one of them")
-    base = load_scenario(scenario, overrides)  # the scenario and the --set overrides alone
     plan = SweepPlan(
-        scenario=base.name, source=scenario if not Path(scenario).is_file() else str(Path(scenario).resolve()),
+        scenario=base.name, source=str(resolve(scenario).resolve()),
         data=read_scenario_file(resolve(scenario)), overrides=overrides, params=parsed,
         seeds=tuple(range(base.seed, base.seed + seeds)),
     )

@@ -36,7 +36,7 @@ HEADLINE = (
     "liquidations.underwater_to_liquidation_s.mean", "liquidations.liquidation_to_seizure_s.mean", "top_ups.too_late",
     "faults.unbacked_margin_usd", "faults.stolen_usd", "oracle.max_deviation_pct",
 )
-RUN_COLUMNS = ("run_id", "point", "seed", "outcome", "exit_code", "error", "wall_seconds", "trace_hash")
+RUN_COLUMNS = ("run_id", "point", "seed", "outcome", "exit_code", "error", "worker_seconds", "trace_hash")
 SKIPPED_METRICS = {"seed"}
 
 
@@ -66,7 +66,7 @@ def run_rows(manifest: Mapping[str, Any], results: Iterable[Mapping[str, Any]]) 
         row: dict[str, Any] = {
             "run_id": result["run_id"], "point": result["point"], **point, "seed": result["seed"],
             "outcome": result["outcome"], "exit_code": result["exit_code"], "error": result.get("error"),
-            "wall_seconds": result.get("wall_seconds"), "trace_hash": summary.get("trace_hash"),
+            "worker_seconds": result.get("wall_seconds"), "trace_hash": summary.get("trace_hash"),
         }
         for name, value in metrics_of(summary).items():
             row[name if name not in row else f"summary.{name}"] = value
