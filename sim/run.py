@@ -2,8 +2,8 @@
 
 A run directory holds ``summary.json`` (every metric, the trace hash, the outcome),
 ``trace.jsonl`` (every event, canonical JSON, flushed as it happens),
-``messages.jsonl`` (each message's lifecycle record), ``timeseries.json``,
-``plot.png`` and ``report.html``. The summary is written even when the run stops on
+``messages.jsonl`` (each message's lifecycle record), ``timeseries.json``, the
+plots (PNG) and ``report.html`` (:mod:`sim.report`). The summary is written even when the run stops on
 a violated invariant or crashes, so nothing already observed is lost.
 """
 

@@ -12,7 +12,8 @@ STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;margin:0 auto;padding:1.5em;max-width:1100px;line-height:1.4}
 h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #d6dae3}
 p.lead{color:#4a5263;margin:.3em 0 1em}
-.grid{display:flex;flex-wrap:wrap;gap:1.5em}.grid>section{flex:1 1 420px;min-width:0}
+.grid{display:flex;flex-wrap:wrap;gap:0 1.5em;align-items:flex-start}.grid>section{flex:1 1 420px;min-width:0}
+.grid>section.wide{flex-basis:100%}.scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;margin:.3em 0 1em;font-size:.92em}
 th,td{padding:.3em .6em;border-bottom:1px solid #e6e9ef;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -41,7 +42,9 @@ class Table:
             ) + "</tr>"
             for row in self.rows
         )
-        return f"<section><h2>{html.escape(self.title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
+        wide = ' class="wide"' if len(self.header) > 3 else ""
+        return (f"<section{wide}><h2>{html.escape(self.title)}</h2><div class=\"scroll\"><table><thead><tr>{head}</tr>"
+                f"</thead><tbody>{body}</tbody></table></div></section>")
 
 
 @dataclass
