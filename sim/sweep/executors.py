@@ -13,7 +13,7 @@ import concurrent.futures as cf
 import multiprocessing
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from chains.errors import ConfigError, XmarginError
 

@@ -37,7 +37,7 @@ HEADLINE = (
     "faults.unbacked_margin_usd", "faults.stolen_usd", "oracle.max_deviation_pct",
 )
 RUN_COLUMNS = ("run_id", "point", "seed", "outcome", "exit_code", "error", "worker_seconds", "trace_hash")
-SKIPPED_METRICS = {"seed"}
+SKIPPED_METRICS = {"seed", "invariant_violation"}
 
 
 @dataclass
@@ -48,12 +48,14 @@ class SweepTables:
 
 
 def metrics_of(summary: Mapping[str, Any] | None) -> dict[str, float | int]:
-    """Every numeric value of a summary, flattened with dotted names (booleans and strings left out)."""
+    """Every numeric value of a summary, flattened with dotted names (None where a metric has no value, such as the
+    mean delay of no liquidations; booleans and strings left out)."""
     if not summary:
         return {}
     return {
         name: value for name, value in flatten(summary)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and name not in SKIPPED_METRICS
+        if (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)))
+        and name not in SKIPPED_METRICS
     }
 
 
