@@ -78,6 +78,8 @@ def formatted(name: str, value: Any) -> str:
 def label(name: str) -> str:
     """``liquidations.volume_usd`` as a heading: ``liquidations volume (USD)``."""
     unit = unit_of(name)
+    if unit == "s":
+        name = name.replace("_s.", ".")  # liquidations.liquidation_to_seizure_s.mean: the unit goes to the end
     words = name.replace(".", " ").replace("_", " ")
     for suffix in (" usd", " gwei", " pct", " seconds", " s"):
         if words.endswith(suffix):

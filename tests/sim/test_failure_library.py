@@ -14,7 +14,7 @@ from sim.run import run_scenario
 from sim.scenario import builtin_scenarios, load_scenario, read_toml
 
 LIBRARY = ("latency-vs-bad-debt", "relayer-outage", "partition-topups", "reorg-finality", "oracle-manipulation",
-           "compromised-bridge", "duplicates-and-reorders")
+           "compromised-bridge", "duplicates-and-reorders", "cross-vs-isolated")
 
 
 def _run(tmp_path, name, *overrides, label="run"):
@@ -33,7 +33,7 @@ def test_every_library_scenario_says_what_it_shows_and_what_to_look_at():
 def test_latency_vs_bad_debt_a_slower_bridge_ends_with_more_bad_debt(tmp_path):
     compressed = ("agents.traders.count=12",)
     fast = _run(tmp_path, "latency-vs-bad-debt", *compressed, "bridge.latency.mean=10", label="fast")
-    slow = _run(tmp_path, "latency-vs-bad-debt", *compressed, "bridge.latency.mean=1200", label="slow")
+    slow = _run(tmp_path, "latency-vs-bad-debt", *compressed, "bridge.latency.mean=600", label="slow")
     assert fast.exit_code == slow.exit_code == 0
     assert slow.summary["bad_debt_usd"] > fast.summary["bad_debt_usd"]
     assert (slow.summary["liquidations"]["liquidation_to_seizure_s"]["mean"] or 1e9) > \
@@ -133,3 +133,13 @@ def test_duplicates_and_reorders_execute_nothing_twice_and_end_in_the_same_books
     assert faulty.summary["traders"]["withdrawals"] == clean.summary["traders"]["withdrawals"] == {"Released": 4}
     assert faulty.summary["vaults"] == clean.summary["vaults"]
     assert faulty.summary["engine"] == clean.summary["engine"]
+
+
+@pytest.mark.slow
+def test_cross_margin_liquidates_the_whole_account_isolated_margin_ends_with_more_bad_debt(tmp_path):
+    cross = _run(tmp_path, "cross-vs-isolated", "agents.traders.cross_fraction=1.0", label="cross")
+    isolated = _run(tmp_path, "cross-vs-isolated", "agents.traders.cross_fraction=0.0", label="isolated")
+    assert cross.exit_code == isolated.exit_code == 0
+    assert cross.summary["traders"]["positions_opened"] == isolated.summary["traders"]["positions_opened"] == 28
+    assert cross.summary["liquidations"]["volume_usd"] > 1.5 * isolated.summary["liquidations"]["volume_usd"]
+    assert isolated.summary["bad_debt_usd"] > 2 * cross.summary["bad_debt_usd"]
