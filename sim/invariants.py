@@ -123,21 +123,24 @@ class Invariants:
         for chain in protocol.vault_chains:
             vault = protocol.vault(chain)
             for asset, ledger in vault.ledgers().items():
+                tokens = self._tokens(asset)
                 if not ledger.conserved:
                     self._fail(t, "token conservation",
-                               f"{chain} {asset}: vault ledger locked {ledger.total_locked} + pool {ledger.pool} + insurance "
-                               f"{ledger.insurance} + treasury {ledger.treasury} != balance {ledger.balance}", chain)
+                               f"{chain} {asset}: vault ledger locked {tokens(ledger.total_locked)} + pool {tokens(ledger.pool)}"
+                               f" + insurance {tokens(ledger.insurance)} + treasury {tokens(ledger.treasury)} != balance "
+                               f"{tokens(ledger.balance)}", chain)
                 supply = protocol.token(chain, asset).total_supply()
                 if supply != self.minted[(chain, asset)]:
                     self._fail(t, "token conservation",
-                               f"{chain} {asset}: supply {supply} but the run minted {self.minted[(chain, asset)]}", chain)
+                               f"{chain} {asset}: supply {tokens(supply)} but the run minted "
+                               f"{tokens(self.minted[(chain, asset)])}", chain)
                 cid = protocol.collateral(chain, asset).cid
                 in_flight = sum(amount for c, amount in self.pending_locks.values() if c == cid)
                 excess = credited[cid] + in_flight - ledger.total_locked
                 if excess > 0:
                     self._fail(t, "no unbacked margin",
-                               f"{chain} {asset}: credited {credited[cid]} + in flight {in_flight} > locked "
-                               f"{ledger.total_locked}", chain)
+                               f"{chain} {asset}: credited {tokens(credited[cid])} + in flight {tokens(in_flight)} > locked "
+                               f"{tokens(ledger.total_locked)}", chain)
                     decimals = self.world.scenario.protocol.asset(asset).decimals
                     unbacked_usd += excess / 10**decimals * self.world.price(asset)
         self.world.effects.unbacked(unbacked_usd)
@@ -153,7 +156,8 @@ class Invariants:
                 missing = token.total_supply() - held
                 if missing:
                     unaccounted[f"{chain}:{asset}"] = missing
-                    self._fail(t, "token conservation", f"{chain} {asset}: {missing} units held by unknown addresses", chain)
+                    self._fail(t, "token conservation",
+                               f"{chain} {asset}: {self._tokens(asset)(missing)} held by unknown addresses", chain)
         return unaccounted
 
     def collateral_gap(self) -> dict[str, float]:
@@ -170,6 +174,11 @@ class Invariants:
                 if gap:
                     gaps[f"{chain}:{asset}"] = gap / 10 ** self.world.scenario.protocol.asset(asset).decimals
         return gaps
+
+    def _tokens(self, asset: str) -> Any:
+        """Native units of ``asset`` as a readable amount of whole tokens, for messages."""
+        decimals = self.world.scenario.protocol.asset(asset).decimals
+        return lambda units: f"{units / 10**decimals:,.{min(decimals, 6)}f} {asset}"
 
     def _fail(self, t: float, name: str, detail: str, chain: str | None = None) -> None:
         if self.compromise:

@@ -79,13 +79,15 @@ def run_sweep(request: SweepRequest, console: Console, errors: Console) -> int:
               TimeElapsedColumn(), console=errors, transient=False)
     task = bar.add_task("runs", total=max(1, len(sweep.pending)), status="starting")
 
+    shown = 0
+
     def update(progress: Progress) -> None:
+        nonlocal shown
         bar.update(task, completed=progress.done, status=_status(progress))
-        last = progress.last
-        if last is not None and last["exit_code"] != 0 and not last.get("_shown"):
-            bar.console.print(f"[red]run {last['run_id']} failed[/] ({last['outcome']}, exit {last['exit_code']}): "
-                              f"{last.get('error')}", highlight=False)
-            last["_shown"] = True
+        for failed in progress.failures[shown:]:
+            bar.console.print(f"[red]run {failed['run_id']} failed[/] ({failed['outcome']}, exit {failed['exit_code']}): "
+                              f"{failed.get('error')}", highlight=False)
+        shown = len(progress.failures)
 
     interrupted: str | None = None
     code = EXIT_OK

@@ -152,6 +152,8 @@ def plan_sweep(scenario: str, params: Iterable[str], seeds: int | None, override
     if not parsed:
         raise ConfigError(f"give at least one --param KEY=V1,V2,... (scenario {base.name} has no [sweep] params)")
     keys = [p.key for p in parsed]
+    if "seed" in keys:
+        raise ConfigError("--param seed: seeds are the sweep's other axis; use --seeds N")
     for key in keys:
         if keys.count(key) > 1:
             raise ConfigError(f"--param {key}: given twice; list all its values in one --param")

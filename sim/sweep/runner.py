@@ -30,7 +30,7 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     run_seconds: list[float] = field(default_factory=list)
     slots: int = 1
-    last: dict[str, Any] | None = None
+    failures: list[dict[str, Any]] = field(default_factory=list)  # results of the runs that failed, in order
 
     @property
     def eta_seconds(self) -> float | None:
@@ -79,9 +79,10 @@ def run_all(specs: Iterable[RunSpec], backend: Backend, directory: SweepDirector
                 result = worker_failure(spec, exc)
             directory.save(result)
             progress.done += 1
-            progress.failed += result["exit_code"] != 0
+            if result["exit_code"] != 0:
+                progress.failed += 1
+                progress.failures.append(result)
             progress.run_seconds.append(result.get("wall_seconds") or time.monotonic() - submitted)
-            progress.last = result
     progress.running = 0
     if on_progress is not None:
         on_progress(progress)

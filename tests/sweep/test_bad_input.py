@@ -31,6 +31,7 @@ def _free_port() -> int:
         (["--param", "bridge.latency.mean=5,9", "--seeds", "0"], "--seeds 0: a sweep needs at least one seed"),
         (["--param", "bridge.latency.mean=5,9"], "--seeds N: required"),
         (["--seeds", "2"], "give at least one --param"),
+        (["--param", "seed=1,2", "--seeds", "1"], "--param seed: seeds are the sweep's other axis"),
         (["--param", "duration=400,500", "--seeds", "1"], "--param duration: also set with --set"),
         (["--param", "bridge.latency.mean=5", "--param", "bridge.latency.mean=9", "--seeds", "1"], "given twice"),
     ],
