@@ -30,6 +30,7 @@ class TraderConfig:
     deposit_usd_max: float = 20_000.0
     collateral: dict[str, float] = field(default_factory=lambda: {"USDC": 0.5, "ETH": 0.3, "BTC": 0.2})
     markets: dict[str, float] = field(default_factory=lambda: {"ETH": 0.6, "BTC": 0.4})
+    positions: int = 1  # markets each trader holds a position in (its margin split evenly across them)
     long_fraction: float = 0.6
     check_interval: float = 60.0
     top_up_health: float = 1.25  # top up when maintenance health falls below this
@@ -40,7 +41,7 @@ class TraderConfig:
 
     KEYS = (
         "count", "arrival_window", "cross_fraction", "leverage_min", "leverage_max", "deposit_usd_min",
-        "deposit_usd_max", "collateral", "markets", "long_fraction", "check_interval", "top_up_health",
+        "deposit_usd_max", "collateral", "markets", "positions", "long_fraction", "check_interval", "top_up_health",
         "top_up_fraction", "hold_min", "hold_max", "withdraw_after_close",
     )
 
@@ -59,6 +60,7 @@ class TraderConfig:
             deposit_usd_max=number(data, "deposit_usd_max", path, d.deposit_usd_max, minimum=1),
             collateral=_weights(data, "collateral", path, d.collateral),
             markets=_weights(data, "markets", path, d.markets),
+            positions=integer(data, "positions", path, d.positions, minimum=1, maximum=8),
             long_fraction=number(data, "long_fraction", path, d.long_fraction, minimum=0, maximum=1),
             check_interval=number(data, "check_interval", path, d.check_interval, minimum=1),
             top_up_health=number(data, "top_up_health", path, d.top_up_health, minimum=0),
@@ -67,6 +69,9 @@ class TraderConfig:
             hold_max=number(data, "hold_max", path, d.hold_max, minimum=0),
             withdraw_after_close=boolean(data, "withdraw_after_close", path, d.withdraw_after_close),
         )
+        if config.positions > sum(1 for w in config.markets.values() if w > 0):
+            raise ConfigError(f"{join(path, 'positions')}: {config.positions} positions need as many markets with a "
+                              f"positive weight, markets has {sum(1 for w in config.markets.values() if w > 0)}")
         if config.leverage_max < config.leverage_min:
             raise ConfigError(f"{join(path, 'leverage_max')}: must be >= leverage_min ({config.leverage_min:g})")
         if config.deposit_usd_max < config.deposit_usd_min:

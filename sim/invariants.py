@@ -8,6 +8,11 @@
 3. Every message is executed at most once.
 4. No processed message that was never dispatched, unless the compromise fault is on:
    then it is counted as attack success and the run goes on.
+
+An invariant broken by an injected fault that explains it is a breach, measured in
+:mod:`sim.fault_effects`, and the run goes on: under the compromise fault any of them;
+after a reorg deeper than a vault chain's finality depth (what its validators wait
+for), token conservation and unbacked margin on that chain. Anything else stops the run.
 """
 
 from __future__ import annotations
@@ -57,7 +62,12 @@ class Invariants:
         self.pending_debits: dict[Any, list[tuple[int, int]]] = {}
         self.processed: Counter[str] = Counter()
         self.attacks: list[AttackSuccess] = []
+        self.deep_reorgs: set[str] = set()  # chains reorganised deeper than their finality depth
         self.checks = 0
+
+    def reorg_injected(self, chain: str, depth: int) -> None:
+        if depth > self.world.chains[chain].finality_depth:
+            self.deep_reorgs.add(chain)
 
     # -- what the run does and sees ----------------------------------------------
 
@@ -82,8 +92,12 @@ class Invariants:
             self.pending_debits.pop(("release", self.world.chains[chain].chain_id, event.request_id), None)
 
     def on_lifecycle(self, event: LifecycleEvent) -> None:
-        if event.kind == "reorged" and event.detail.get("what") == "process":
-            self.processed[event.message_id] -= 1  # its delivery was undone; a new one is not a second execution
+        if event.kind == "reorged":
+            if event.detail.get("what") == "process":
+                self.processed[event.message_id] -= 1  # the delivery was undone; it may be made again
+            else:
+                self.pending_locks.pop(event.message_id, None)  # the deposit is gone (re-included: seen again)
+                self.pending_debits.pop(event.message_id, None)
             return
         if event.kind != "processed":
             return
@@ -105,23 +119,31 @@ class Invariants:
         self.checks += 1
         protocol = self.world.protocol
         credited = protocol.engine.credited_totals()
+        unbacked_usd = 0.0
         for chain in protocol.vault_chains:
             vault = protocol.vault(chain)
             for asset, ledger in vault.ledgers().items():
+                tokens = self._tokens(asset)
                 if not ledger.conserved:
                     self._fail(t, "token conservation",
-                               f"{chain} {asset}: vault ledger locked {ledger.total_locked} + pool {ledger.pool} + insurance "
-                               f"{ledger.insurance} + treasury {ledger.treasury} != balance {ledger.balance}")
+                               f"{chain} {asset}: vault ledger locked {tokens(ledger.total_locked)} + pool {tokens(ledger.pool)}"
+                               f" + insurance {tokens(ledger.insurance)} + treasury {tokens(ledger.treasury)} != balance "
+                               f"{tokens(ledger.balance)}", chain)
                 supply = protocol.token(chain, asset).total_supply()
                 if supply != self.minted[(chain, asset)]:
                     self._fail(t, "token conservation",
-                               f"{chain} {asset}: supply {supply} but the run minted {self.minted[(chain, asset)]}")
+                               f"{chain} {asset}: supply {tokens(supply)} but the run minted "
+                               f"{tokens(self.minted[(chain, asset)])}", chain)
                 cid = protocol.collateral(chain, asset).cid
                 in_flight = sum(amount for c, amount in self.pending_locks.values() if c == cid)
-                if credited[cid] + in_flight > ledger.total_locked:
+                excess = credited[cid] + in_flight - ledger.total_locked
+                if excess > 0:
                     self._fail(t, "no unbacked margin",
-                               f"{chain} {asset}: credited {credited[cid]} + in flight {in_flight} > locked "
-                               f"{ledger.total_locked}")
+                               f"{chain} {asset}: credited {tokens(credited[cid])} + in flight {tokens(in_flight)} > locked "
+                               f"{tokens(ledger.total_locked)}", chain)
+                    decimals = self.world.scenario.protocol.asset(asset).decimals
+                    unbacked_usd += excess / 10**decimals * self.world.price(asset)
+        self.world.effects.unbacked(unbacked_usd)
 
     def check_holders(self, t: float, holders: Iterable[str]) -> dict[str, int]:
         """End of run: known holders hold every token; returns what unknown addresses hold, per token."""
@@ -134,11 +156,12 @@ class Invariants:
                 missing = token.total_supply() - held
                 if missing:
                     unaccounted[f"{chain}:{asset}"] = missing
-                    self._fail(t, "token conservation", f"{chain} {asset}: {missing} units held by unknown addresses")
+                    self._fail(t, "token conservation",
+                               f"{chain} {asset}: {self._tokens(asset)(missing)} held by unknown addresses", chain)
         return unaccounted
 
-    def collateral_gap(self) -> dict[str, int]:
-        """Locked minus (credited + in flight either way), per collateral: zero unless a message was lost."""
+    def collateral_gap(self) -> dict[str, float]:
+        """Locked minus (credited + in flight either way), per collateral, in whole tokens: zero unless a message was lost."""
         protocol = self.world.protocol
         credited = protocol.engine.credited_totals()
         gaps = {}
@@ -149,12 +172,22 @@ class Invariants:
                 in_flight += sum(a for items in self.pending_debits.values() for c, a in items if c == cid)
                 gap = ledger.total_locked - credited[cid] - in_flight
                 if gap:
-                    gaps[f"{chain}:{asset}"] = gap
+                    gaps[f"{chain}:{asset}"] = gap / 10 ** self.world.scenario.protocol.asset(asset).decimals
         return gaps
 
-    def _fail(self, t: float, name: str, detail: str) -> None:
+    def _tokens(self, asset: str) -> Any:
+        """Native units of ``asset`` as a readable amount of whole tokens, for messages."""
+        decimals = self.world.scenario.protocol.asset(asset).decimals
+        return lambda units: f"{units / 10**decimals:,.{min(decimals, 6)}f} {asset}"
+
+    def _fail(self, t: float, name: str, detail: str, chain: str | None = None) -> None:
         if self.compromise:
             self.world.record("invariants", "breached_by_attack", invariant=name, detail=detail)
+            self.world.effects.breach(name)
+            return
+        if chain in self.deep_reorgs:
+            self.world.record("invariants", "breached_by_deep_reorg", invariant=name, detail=detail, chain=chain)
+            self.world.effects.breach(name)
             return
         raise InvariantViolation(t, name, detail)
 

@@ -170,6 +170,13 @@ class Metrics:
             return self.prior_settlement_delay
         return statistics.fmean(self._seize_delays)
 
+    def delays(self) -> dict[str, list[float]]:
+        """Every liquidation's delays, in seconds (for the report's histograms)."""
+        return {
+            "underwater_to_liquidation_s": [round(r.underwater_delay, 3) for r in self.liquidations if r.underwater_delay is not None],
+            "liquidation_to_seizure_s": [round(r.settlement_delay, 3) for r in self.liquidations if r.settlement_delay is not None],
+        }
+
     def summary(self) -> dict[str, Any]:
         liquidated_notional = sum(r.closed_notional for r in self.liquidations)
         return {

@@ -35,18 +35,39 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str]) -> dict[st
     """A copy of ``data`` with each ``key.path=value`` set; intermediate tables are created.
 
     Whether the key exists and the value fits is checked afterwards, by the same
-    validation as the file, so an override is reported with its full key path.
+    validation as the file, so an override is reported with its full key path. A
+    number indexes an array of tables: ``chains.1.finality_depth=0``.
     """
     result = copy.deepcopy(data)
     for assignment in assignments:
         parts, value = parse_assignment(assignment)
-        node = result
+        node: Any = result
         for depth, part in enumerate(parts[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
+            child = _child(node, part, assignment, parts[: depth + 1])
+            if not isinstance(child, (dict, list)):
                 raise ConfigError(
                     f"--set {assignment!r}: {'.'.join(parts[: depth + 1])} is a value, not a table"
                 )
             node = child
-        node[parts[-1]] = value
+        if isinstance(node, list):
+            node[_index(node, parts[-1], assignment, parts)] = value
+        else:
+            node[parts[-1]] = value
     return result
+
+
+def _child(node: Any, part: str, assignment: str, path: list[str]) -> Any:
+    """A table's entry (created when missing) or, for an array of tables, the entry at index ``part``."""
+    if isinstance(node, list):
+        return node[_index(node, part, assignment, path)]
+    return node.setdefault(part, {})
+
+
+def _index(node: list[Any], part: str, assignment: str, path: list[str]) -> int:
+    """``chains.1.finality_depth``: a number indexes an array (``[[chains]]`` tables), from 0."""
+    where = ".".join(path)
+    if not part.isdigit():
+        raise ConfigError(f"--set {assignment!r}: {'.'.join(path[:-1])} is an array; index it with a number, not {part!r}")
+    if int(part) >= len(node):
+        raise ConfigError(f"--set {assignment!r}: {where}: no entry {part}, the array has {len(node)}")
+    return int(part)

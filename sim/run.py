@@ -2,8 +2,8 @@
 
 A run directory holds ``summary.json`` (every metric, the trace hash, the outcome),
 ``trace.jsonl`` (every event, canonical JSON, flushed as it happens),
-``messages.jsonl`` (each message's lifecycle record), ``timeseries.json``,
-``plot.png``, ``report.html`` and ``world.json`` (who is who, what each id is; see
+``messages.jsonl`` (each message's lifecycle record), ``timeseries.json``, the
+plots (PNG), ``report.html`` (:mod:`sim.report`) and ``world.json`` (who is who, what each id is; see
 :mod:`sim.world_file`). The summary is written even when the run stops on a violated
 invariant or crashes, so nothing already observed is lost. A run never silently
 replaces another: see :func:`claim_run_dir`.
@@ -27,7 +27,7 @@ from chains.engines import check_engine, default_engine
 from chains.errors import ConfigError
 from sim.invariants import InvariantViolation
 from sim.metrics import usd
-from sim.report import plot_run, write_html_report
+from sim.report import write_run_report
 from sim.scenario import Scenario
 from sim.testbed import Stage
 from sim.world import World
@@ -234,6 +234,9 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
         **world.metrics.summary(),
         "messages": {"by_status": dict(sorted(by_status.items())), "events": dict(sorted(world.lifecycle.counts().items()))},
         "collateral_gap": world.invariants.collateral_gap(),
+        "faults": world.effects.summary(),
+        "oracle": {"max_deviation_pct": oracle_max_deviation_pct(world.series.data)},
+        "vaults": vault_ledgers(world),
     }
     if peak_memory is not None:
         summary["peak_python_memory_mb"] = round(peak_memory / 2**20, 1)
@@ -244,12 +247,35 @@ def write_outputs(world: World, run_dir: Path, summary: dict[str, Any]) -> None:
     with open(run_dir / "messages.jsonl", "w", encoding="utf-8") as handle:
         for record in world.lifecycle.records():
             handle.write(json.dumps(record_to_dict(record), sort_keys=True, default=str) + "\n")
-    (run_dir / "timeseries.json").write_text(json.dumps(world.series.data), encoding="utf-8")
-    if world.series.data["t"]:
-        plot_run(world.series.data, [r.t for r in world.metrics.liquidations], run_dir / "plot.png",
-                 f"{summary['scenario']} (seed {summary['seed']})")
-    write_html_report(run_dir, summary, "plot.png")
+    series = {**world.series.data, "liquidation_times": [r.t for r in world.metrics.liquidations],
+              "delays": world.metrics.delays()}
+    (run_dir / "timeseries.json").write_text(json.dumps(series), encoding="utf-8")
     atomic_write_json(run_dir / "summary.json", summary)
+    write_run_report(run_dir)
+
+
+def oracle_max_deviation_pct(series: dict[str, Any]) -> float:
+    """The largest gap between a feed's oracle price and its reference price over the samples, in percent."""
+    gaps = [
+        abs(oracle / reference - 1.0) * 100
+        for feed, references in series["prices"].items()
+        for reference, oracle in zip(references, series["oracle"].get(feed, ()))
+        if reference and oracle
+    ]
+    return round(max(gaps, default=0.0), 3)
+
+
+def vault_ledgers(world: World) -> dict[str, dict[str, dict[str, float]]]:
+    """Each vault's books at the end, in whole tokens: what the final state of a run is judged by."""
+    ledgers: dict[str, dict[str, dict[str, float]]] = {}
+    for chain in world.protocol.vault_chains:
+        for asset, ledger in world.protocol.vault(chain).ledgers().items():
+            scale = 10 ** world.scenario.protocol.asset(asset).decimals
+            ledgers.setdefault(chain, {})[asset] = {
+                "locked": ledger.total_locked / scale, "pool": ledger.pool / scale,
+                "insurance": ledger.insurance / scale, "treasury": ledger.treasury / scale,
+            }
+    return ledgers
 
 
 def record_to_dict(record: MessageRecord) -> dict[str, Any]:

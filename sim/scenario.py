@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from bridge import BridgeConfig
 from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
-from chains.schema import integer, join, number, reject_unknown, string, table
+from chains.schema import boolean, choice, integer, join, number, reject_unknown, string, table
 from protocol import ProtocolConfig
 from sim.agents_config import KeeperConfig, ReporterConfig, TraderConfig
 from sim.overrides import apply_overrides
@@ -27,7 +27,7 @@ from sim.prices import PriceModel
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_LEVEL_KEYS = (
     "extends", "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
-    "prices", "protocol", "bridge", "agents", "faults", "metrics",
+    "prices", "protocol", "bridge", "agents", "faults", "metrics", "sweep",
 )
 
 
@@ -36,16 +36,34 @@ class Reorg:
     chain: str
     at: float
     depth: int
+    double_spend: bool = False  # the new branch leaves out the deposits of the dropped blocks (an attacker's branch)
+
+
+FORGERY_KINDS = ("margin_locked", "release")
 
 
 @dataclass(frozen=True)
 class Forgery:
-    """The compromise fault at work: a MarginLocked that no vault sent, signed by compromised validators."""
+    """The compromise fault at work, signed by compromised validators.
+
+    ``margin_locked``: a deposit no vault sent, crediting margin to the attacker on the
+    perp chain. ``release``: the attacker asks the vault for a withdrawal and forges the
+    engine's RELEASE of it, paid out of the vault's pool (what the rate limit bounds).
+    """
 
     at: float
-    chain: str  # the vault chain it pretends to come from
+    chain: str  # the vault chain it pretends to come from (margin_locked) or robs (release)
     asset: str
-    amount: float  # whole tokens credited to the attacker
+    amount: float  # whole tokens
+    kind: str = "margin_locked"
+
+
+@dataclass(frozen=True)
+class SweepDefaults:
+    """A scenario's ``[sweep]`` table: ``params = {"bridge.latency.mean" = [10, 600]}``, ``seeds = 8``."""
+
+    params: tuple[tuple[str, tuple[Any, ...]], ...]
+    seeds: int | None
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,7 @@ class Scenario:
     forgeries: tuple[Forgery, ...] = ()
     sample_interval: float = 300.0
     invariant_interval: float = 60.0
+    sweep: "SweepDefaults | None" = None  # what `xmargin sweep` runs when given no --param / --seeds
     source: str = ""
     overrides: tuple[str, ...] = ()  # the --set KEY=VALUE strings it was loaded with
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # the tables as validated
@@ -173,9 +192,23 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         forgeries=_forgeries(data, vault_chains, protocol, bridge, duration),
         sample_interval=number(metrics, "sample_interval", "metrics", default=300.0, minimum=1),
         invariant_interval=number(metrics, "invariant_interval", "metrics", default=60.0, minimum=1),
+        sweep=_sweep_defaults(data),
         source=source,
         raw=dict(data),
     )
+
+
+def _sweep_defaults(data: Mapping[str, Any]) -> SweepDefaults | None:
+    if "sweep" not in data:
+        return None
+    sweep = table(data["sweep"], "sweep")
+    reject_unknown(sweep, ("params", "seeds"), "sweep")
+    params = table(sweep.get("params", {}), "sweep.params")
+    for key, values in params.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"sweep.params.{key}: must be a non-empty list of values")
+    seeds = integer(sweep, "seeds", "sweep", default=None, minimum=1, maximum=100_000) if "seeds" in sweep else None
+    return SweepDefaults(tuple((key, tuple(values)) for key, values in params.items()), seeds)
 
 
 def _chains(data: Mapping[str, Any]) -> tuple[ChainConfig, ...]:
@@ -222,13 +255,16 @@ def _reorgs(data: Mapping[str, Any], names: list[str], duration: float) -> tuple
     for index, entry in enumerate(entries):
         path = join("faults.reorgs", index)
         entry = table(entry, path)
-        reject_unknown(entry, ("chain", "at", "depth"), path)
+        reject_unknown(entry, ("chain", "at", "depth", "double_spend"), path)
         chain = string(entry, "chain", path)
         if chain not in names:
             raise ConfigError(f"{join(path, 'chain')}: {chain!r} is not one of the chains ({', '.join(names)})")
-        reorgs.append(
-            Reorg(chain, number(entry, "at", path, minimum=0, maximum=duration), integer(entry, "depth", path, minimum=1, maximum=64))
-        )
+        reorgs.append(Reorg(
+            chain,
+            number(entry, "at", path, minimum=0, maximum=duration),
+            integer(entry, "depth", path, minimum=1, maximum=64),
+            boolean(entry, "double_spend", path, False),
+        ))
     return tuple(sorted(reorgs, key=lambda r: (r.at, r.chain)))
 
 
@@ -247,7 +283,7 @@ def _forgeries(
     for index, entry in enumerate(entries):
         path = join("faults.forgeries", index)
         entry = table(entry, path)
-        reject_unknown(entry, ("at", "chain", "asset", "amount"), path)
+        reject_unknown(entry, ("at", "chain", "asset", "amount", "kind"), path)
         chain = string(entry, "chain", path, default=vault_chains[0])
         if chain not in vault_chains:
             raise ConfigError(f"{join(path, 'chain')}: {chain!r} is not a vault chain ({', '.join(vault_chains)})")
@@ -259,5 +295,6 @@ def _forgeries(
             chain=chain,
             asset=asset,
             amount=number(entry, "amount", path, above=0),
+            kind=choice(entry, "kind", path, FORGERY_KINDS, "margin_locked"),
         ))
     return tuple(forgeries)

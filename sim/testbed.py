@@ -56,14 +56,17 @@ class Testbed:
         """Run until every dispatched message is processed (or abandoned); False if ``timeout`` passes first."""
         return self.bridge.run_until_settled(timeout)
 
-    def reorg(self, chain_name: str, depth: int) -> tuple[ReorgReport, int]:
-        """Drop the last ``depth`` blocks of a chain and resubmit their transactions to its pending block, as
-        a node returns a lost branch's transactions to its mempool; returns the report and how many went back
-        (a dropped transaction that is no longer valid stays dropped: that is the fault)."""
+    def reorg(self, chain_name: str, depth: int, left_out: Iterable[bytes] = ()) -> tuple[ReorgReport, int]:
+        """Drop the last ``depth`` blocks of a chain and resubmit their transactions to its mempool, as a node
+        returns a lost branch's transactions to it; returns the report and how many went back (one no longer
+        valid stays dropped: that is the fault; ``left_out`` hashes are not resubmitted, a double spend)."""
         chain = self.chains[chain_name]
         report = chain.reorg(depth)
+        skipped = {bytes(h) for h in left_out}
         resubmitted = 0
         for dropped in report.dropped:
+            if bytes(dropped.hash) in skipped:
+                continue
             try:
                 chain.send_raw_transaction(dropped.raw)
                 resubmitted += 1

@@ -22,10 +22,11 @@ from chains.engines import REFERENCE_ENGINE
 from chains.producer import sim_time_of
 from protocol import WAD, PriceUse
 from protocol.events import ContractEvent
-from protocol.messages import MarginLocked, encode_body
+from protocol.messages import MarginLocked, Release, encode_body
 from sim.agents.keeper import Keeper
 from sim.agents.reporter import Reporter, oracle_rounds
 from sim.agents.trader import Trader
+from sim.fault_effects import FaultEffects
 from sim.feed import EventFeed, event_fields
 from sim.health import HealthMonitor
 from sim.invariants import Invariants
@@ -74,6 +75,10 @@ class World:
         settlement_prior = mean_latency(scenario.bridge.route(scenario.perp_chain, scenario.vault_chains[0]).latency)
         self.metrics = Metrics(prior_settlement_delay=settlement_prior)
         self.series = TimeSeries(list(self.prices))
+        self.effects = FaultEffects(
+            self.testbed.bridge_deployment.forger.address, self.price,
+            lambda chain, token: self._asset_decimals(self.protocol.vault(chain).asset_of(token)),
+        )
         self.invariants = Invariants(self)
         for chain in scenario.vault_chains:
             for asset, token in self.protocol.tokens[chain].items():
@@ -83,6 +88,7 @@ class World:
         self.feed.subscribe(self._trace_event)
         self.feed.subscribe(self.metrics.on_event)
         self.feed.subscribe(self.invariants.on_event)
+        self.feed.subscribe(self.effects.on_event, "Released")
         self.lifecycle.subscribe(self.metrics.on_lifecycle)
         self.lifecycle.subscribe(self.invariants.on_lifecycle)
 
@@ -120,9 +126,41 @@ class World:
         env.process(self._every(self.scenario.sample_interval, self.sample))
         env.process(self._every(self.scenario.invariant_interval, lambda: self.invariants.check(env.now)))
         for reorg in self.scenario.reorgs:
-            env.process(self._reorg(reorg.chain, reorg.at, reorg.depth))
+            env.process(self._reorg(reorg.chain, reorg.at, reorg.depth, reorg.double_spend))
         for forgery in self.scenario.forgeries:
-            self._schedule_forgery(forgery)
+            if forgery.kind == "release":
+                env.process(self._forge_release(forgery))
+            else:
+                self._schedule_forgery(forgery)
+
+    def _asset_decimals(self, asset: str) -> tuple[str, int]:
+        return asset, self.scenario.protocol.asset(asset).decimals
+
+    def _forge_release(self, forgery: Forgery) -> Generator[Any, Any, None]:
+        """The attacker files a withdrawal on the vault chain, then forges the engine's RELEASE of it (paid from the pool)."""
+        yield self.env.timeout(max(0.0, forgery.at - self.env.now))
+        attacker = self.testbed.bridge_deployment.forger.address
+        vault = self.protocol.vault(forgery.chain)
+        chain = self.chains[forgery.chain]
+        amount = self.scenario.protocol.asset(forgery.asset).units(forgery.amount)
+        tx_hash = vault.request_withdraw(attacker, forgery.asset, amount)
+        while self.failure(chain, tx_hash) == "not mined":
+            yield self.env.timeout(chain.block_time)
+        failure = self.failure(chain, tx_hash)
+        requests = []
+        if failure is None:
+            block = chain.receipt(tx_hash).block_number
+            requests = [
+                e for e in vault.events_in_blocks(block, block)
+                if type(e).__name__ == "WithdrawRequested" and bytes(e.tx_hash) == bytes(tx_hash)
+            ]
+        if not requests:
+            self.record("faults", "forgery_failed", kind="release", chain=forgery.chain, reason=failure or "no request")
+            return
+        body = encode_body(Release(requests[0].request_id, attacker, vault.token(forgery.asset), 0, amount))
+        self.testbed.bridge.forger.forge(
+            self.scenario.perp_chain, forgery.chain, vault.address, body, sender=self.protocol.engine.address,
+        )
 
     def _schedule_forgery(self, forgery: Forgery) -> None:
         """Compromised validators sign a MarginLocked no vault sent, crediting margin to the attacker."""
@@ -140,11 +178,23 @@ class World:
             yield self.env.timeout(interval)
             action()
 
-    def _reorg(self, chain_name: str, at: float, depth: int) -> Generator[Any, Any, None]:
+    def _reorg(self, chain_name: str, at: float, depth: int, double_spend: bool) -> Generator[Any, Any, None]:
+        """Drop the last ``depth`` blocks; their transactions are sent again (all but deposits, if ``double_spend``)."""
         yield self.env.timeout(max(0.0, at - self.env.now))
-        report, resubmitted = self.testbed.reorg(chain_name, min(depth, self.chains[chain_name].head_number))
+        chain = self.chains[chain_name]
+        depth = min(depth, chain.head_number)
+        left_out: set[bytes] = set()
+        if double_spend and chain_name in self.scenario.vault_chains:
+            left_out = {
+                bytes(e.tx_hash)
+                for e in self.protocol.vault(chain_name).events_in_blocks(chain.head_number - depth + 1, chain.head_number)
+                if type(e).__name__ == "Deposited"
+            }
+        self.invariants.reorg_injected(chain_name, depth)
+        report, resubmitted = self.testbed.reorg(chain_name, depth, left_out=left_out)
         self.record("faults", "reorg", chain=chain_name, depth=report.depth, old_head=report.old_head,
-                    new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted)
+                    new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted,
+                    deposits_left_out=len(left_out))
 
     def on_block(self, chain: Chain, block: MinedBlock) -> None:
         self.metrics.on_block(chain, block)

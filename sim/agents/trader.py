@@ -29,17 +29,28 @@ CONFIRMATION_WAIT = 1.5  # seconds: long enough for the perp chain to mine what 
 CREDIT_TIMEOUT = 6 * 3600.0
 
 
+@dataclass(frozen=True)
+class Leg:
+    """One position of a trader: a market, the bucket that margins it, leverage and side."""
+
+    market: str
+    bucket: int
+    leverage: float
+    long: bool
+
+
 @dataclass
 class TradePlan:
     vault_chain: str
     asset: str
     deposit: int  # native units
     deposit_usd: float
-    market: str
-    bucket: int
-    leverage: float
-    long: bool
+    legs: tuple[Leg, ...]  # the deposit's margin is split evenly across them
     hold: float
+
+    @property
+    def buckets(self) -> list[int]:
+        return sorted({leg.bucket for leg in self.legs})
 
 
 class Trader:
@@ -51,7 +62,7 @@ class Trader:
         self.config = world.scenario.traders
         self.rng = derive_rng(world.scenario.seed, "trader", index)
         self.plan = self._draw_plan()
-        self.size = 0
+        self.sizes: dict[tuple[int, int], int] = {}  # (bucket, market id) -> size
         self.credited: simpy.Event = world.env.event()
         self.settled: simpy.Event = world.env.event()
         self.liquidated = False
@@ -67,17 +78,22 @@ class Trader:
         price = self.world.prices[asset].price_at(0.0)
         deposit = to_units(f"{deposit_usd / price:.{min(decimals, 8)}f}", decimals)
         cross = rng.random() < self.config.cross_fraction
-        return TradePlan(
-            vault_chain=rng.choice(scenario.vault_chains),
-            asset=asset,
-            deposit=deposit,
-            deposit_usd=deposit_usd,
-            market=market,
-            bucket=0 if cross else 1 + scenario.protocol.feeds.index(scenario.protocol.market(market).asset) % 7,
-            leverage=rng.uniform(self.config.leverage_min, self.config.leverage_max),
-            long=rng.random() < self.config.long_fraction,
-            hold=rng.uniform(self.config.hold_min, self.config.hold_max),
-        )
+        vault_chain = rng.choice(scenario.vault_chains)
+        legs = [Leg(market, self._bucket(market, cross), rng.uniform(self.config.leverage_min, self.config.leverage_max),
+                    rng.random() < self.config.long_fraction)]
+        hold = rng.uniform(self.config.hold_min, self.config.hold_max)
+        while len(legs) < self.config.positions:  # further positions, in other markets (drawn after the first's)
+            others = {m: w for m, w in self.config.markets.items() if m not in {leg.market for leg in legs}}
+            other = _weighted(rng, others)
+            legs.append(Leg(other, self._bucket(other, cross),
+                            rng.uniform(self.config.leverage_min, self.config.leverage_max),
+                            rng.random() < self.config.long_fraction))
+        return TradePlan(vault_chain, asset, deposit, deposit_usd, tuple(legs), hold)
+
+    def _bucket(self, market: str, cross: bool) -> int:
+        """Cross margin: bucket 0 backs every position; isolated: each market's asset has its own bucket."""
+        protocol = self.world.scenario.protocol
+        return 0 if cross else 1 + protocol.feeds.index(protocol.market(market).asset) % 7
 
     # -- what the chains tell this trader --------------------------------------------
 
@@ -85,9 +101,9 @@ class Trader:
         name = type(event).__name__
         if name == "CollateralCredited" and not self.credited.triggered:
             self.credited.succeed(t)
-        elif name == "PositionChanged" and event.bucket == self.plan.bucket:
-            self.size = event.size
-        elif name == "Liquidated" and event.bucket == self.plan.bucket:
+        elif name == "PositionChanged" and event.bucket in self.plan.buckets:
+            self.sizes[(event.bucket, event.market)] = event.size
+        elif name == "Liquidated" and event.bucket in self.plan.buckets:
             self.liquidated = True
         elif name in ("Released", "WithdrawRefused") and not self.settled.triggered:
             self.settled.succeed(name)
@@ -97,9 +113,10 @@ class Trader:
     def run(self) -> Generator[Any, Any, None]:
         world, plan, env = self.world, self.plan, self.world.env
         yield env.timeout(self.rng.uniform(0.0, self.config.arrival_window))
+        first = plan.legs[0]
         world.record(self.name, "arrived", account=self.address, vault_chain=plan.vault_chain, asset=plan.asset,
-                     deposit=plan.deposit, market=plan.market, bucket=plan.bucket, leverage=round(plan.leverage, 4),
-                     long=plan.long)
+                     deposit=plan.deposit, market=first.market, bucket=first.bucket, leverage=round(first.leverage, 4),
+                     long=first.long)
         budget = plan.deposit + int(plan.deposit * self.config.top_up_fraction) * MAX_TOP_UPS
         world.mint(plan.vault_chain, plan.asset, self.address, budget)
         vault = world.protocol.vault(plan.vault_chain)
@@ -114,23 +131,32 @@ class Trader:
         if not (yield from self._open()):
             return
         yield from self._hold()
-        if self.size != 0:
+        if self.open_size:
             yield from self._close()
         if self.config.withdraw_after_close:
             yield from self._withdraw()
+
+    @property
+    def open_size(self) -> bool:
+        return any(self.sizes.values())
 
     def _open(self) -> Generator[Any, Any, bool]:
         world, plan = self.world, self.plan
         engine, cid = world.protocol.engine, world.cid(plan.vault_chain, plan.asset)
         transactions = []
-        if plan.bucket != 0:
+        isolated = [bucket for bucket in plan.buckets if bucket != 0]
+        if isolated:
             held = engine.collateral(self.address, cid, 0)
-            transactions.append(engine.move_collateral(self.address, 0, plan.bucket, cid, held))
+            share = held // len(isolated)
+            for index, bucket in enumerate(isolated):
+                amount = held - share * (len(isolated) - 1) if index == len(isolated) - 1 else share
+                transactions.append(engine.move_collateral(self.address, 0, bucket, cid, amount))
         haircut = float(world.scenario.protocol.asset(plan.asset).haircut)
-        margin_usd = plan.deposit_usd * (1.0 - haircut)
-        price = world.prices[world.scenario.protocol.market(plan.market).asset].price_at(world.env.now)
-        size = wad_price(plan.leverage * margin_usd / price)
-        transactions.append(engine.trade(self.address, plan.market, size if plan.long else -size, plan.bucket))
+        margin_usd = plan.deposit_usd * (1.0 - haircut) / len(plan.legs)
+        for leg in plan.legs:
+            price = world.prices[world.scenario.protocol.market(leg.market).asset].price_at(world.env.now)
+            size = wad_price(leg.leverage * margin_usd / price)
+            transactions.append(engine.trade(self.address, leg.market, size if leg.long else -size, leg.bucket))
         yield world.env.timeout(CONFIRMATION_WAIT)
         for tx_hash in transactions:
             failure = world.failure(world.protocol.perp, tx_hash)
@@ -138,47 +164,57 @@ class Trader:
                 world.metrics.trades_refused[failure] += 1
                 world.record(self.name, "trade_refused", reason=failure)
                 return False
-        world.metrics.positions_opened += 1
-        world.record(self.name, "opened", size=self.size, notional_usd=round(plan.leverage * margin_usd, 2))
+        world.metrics.positions_opened += len(plan.legs)
+        world.record(self.name, "opened", size=sum(self.sizes.values()),
+                     notional_usd=round(sum(leg.leverage for leg in plan.legs) * margin_usd, 2))
         return True
 
     def _hold(self) -> Generator[Any, Any, None]:
         world, plan, env = self.world, self.plan, self.world.env
         closing_time = env.now + plan.hold
         top_ups = 0
-        while env.now < closing_time and self.size != 0:
+        while env.now < closing_time and self.open_size:
             yield env.timeout(min(self.config.check_interval, max(closing_time - env.now, 0.001)))
-            health = world.monitor.latest.of(self.address, plan.bucket)
-            if health is None or top_ups >= MAX_TOP_UPS:
+            if top_ups >= MAX_TOP_UPS:
                 continue
-            if health.health < int(self.config.top_up_health * WAD):
+            healths = [(h.health, bucket) for bucket in plan.buckets
+                       if (h := world.monitor.latest.of(self.address, bucket)) is not None]
+            if not healths:
+                continue
+            health, bucket = min(healths)
+            if health < int(self.config.top_up_health * WAD):
                 top_ups += 1
                 amount = int(plan.deposit * self.config.top_up_fraction)
                 world.protocol.vault(plan.vault_chain).deposit(self.address, plan.asset, amount)
-                world.metrics.top_up_requested(self.address, plan.bucket, env.now)
-                world.record(self.name, "top_up", amount=amount, health=health.health)
-                if plan.bucket != 0:
-                    env.process(self._move_top_up_into_bucket(amount))
+                world.metrics.top_up_requested(self.address, bucket, env.now)
+                world.record(self.name, "top_up", amount=amount, health=health)
+                if bucket != 0:
+                    env.process(self._move_top_up_into_bucket(amount, bucket))
 
-    def _move_top_up_into_bucket(self, amount: int) -> Generator[Any, Any, None]:
+    def _move_top_up_into_bucket(self, amount: int, bucket: int) -> Generator[Any, Any, None]:
         """An isolated position's top-up lands in the cross bucket; move it over once credited."""
         world, plan = self.world, self.plan
         self.credited = world.env.event()
         outcome = yield self.credited | world.env.timeout(CREDIT_TIMEOUT)
-        if self.credited in outcome and self.size != 0:
+        if self.credited in outcome and self.open_size:
             cid = world.cid(plan.vault_chain, plan.asset)
-            world.protocol.engine.move_collateral(self.address, 0, plan.bucket, cid, amount)
+            world.protocol.engine.move_collateral(self.address, 0, bucket, cid, amount)
 
     def _close(self) -> Generator[Any, Any, None]:
         world = self.world
-        tx_hash = world.protocol.engine.trade(self.address, self.plan.market, -self.size, self.plan.bucket)
+        catalog = world.protocol.engine.catalog
+        tx_hashes = [
+            world.protocol.engine.trade(self.address, leg.market, -size, leg.bucket)
+            for leg in self.plan.legs
+            if (size := self.sizes.get((leg.bucket, catalog.market_id(leg.market)), 0)) != 0
+        ]
         yield world.env.timeout(CONFIRMATION_WAIT)
-        failure = world.failure(world.protocol.perp, tx_hash)
-        if failure is None:
-            world.metrics.positions_closed += 1
-            world.record(self.name, "closed")
+        failures = [f for f in (world.failure(world.protocol.perp, tx) for tx in tx_hashes) if f is not None]
+        world.metrics.positions_closed += len(tx_hashes) - len(failures)
+        if failures:
+            world.record(self.name, "close_refused", reason=failures[0])
         else:
-            world.record(self.name, "close_refused", reason=failure)
+            world.record(self.name, "closed")
 
     def _withdraw(self) -> Generator[Any, Any, None]:
         world, plan = self.world, self.plan

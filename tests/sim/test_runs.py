@@ -43,7 +43,8 @@ def test_another_process_with_another_hash_seed_writes_the_same_trace(tiny_run, 
 
 def test_a_run_directory_holds_summary_trace_messages_and_plot(tiny_run):
     files = {p.name for p in tiny_run.run_dir.iterdir()}
-    assert {"summary.json", "trace.jsonl", "messages.jsonl", "timeseries.json", "plot.png", "report.html"} <= files
+    assert {"summary.json", "trace.jsonl", "messages.jsonl", "timeseries.json", "report.html", "prices.png", "margin.png",
+            "liquidations.png", "delays.png", "messages.png"} <= files
     summary = json.loads((tiny_run.run_dir / "summary.json").read_text())
     assert summary["status"] == "ok" and summary["trace_hash"] == tiny_run.trace_hash
     assert summary["traders"]["deposits"] == 3
@@ -54,7 +55,7 @@ def test_a_run_directory_holds_summary_trace_messages_and_plot(tiny_run):
     assert {"block", "event", "message", "agent"} <= {e["kind"] for e in events}
     records = [json.loads(line) for line in (tiny_run.run_dir / "messages.jsonl").read_text().splitlines()]
     assert all(r["status"] == "processed" for r in records if r["dispatched"] and r["events"])
-    assert (tiny_run.run_dir / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tiny_run.run_dir / "prices.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_token_created_behind_the_protocols_back_stops_the_run_with_exit_1(tmp_path, monkeypatch):

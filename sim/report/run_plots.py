@@ -1,0 +1,137 @@
+"""A run's plots (PNG): prices and oracle, equity vs maintenance, liquidations and bad debt, delays, message fates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.report.page import Figure  # noqa: E402
+
+WIDTH = 10.0  # inches at DPI: 900 px, inside the page's 1100 px
+DPI = 90
+FATES = ("dispatched", "processed", "duplicate", "rejected", "reorged", "abandoned", "forged")
+TRANSPORT_LOSSES = ("dropped", "partitioned", "corrupted", "lost")
+
+
+def _save(figure: Any, path: Path) -> None:
+    figure.tight_layout()
+    temporary = path.with_name(path.stem + ".tmp.png")
+    figure.savefig(temporary, dpi=DPI)
+    plt.close(figure)
+    temporary.replace(path)
+
+
+def _hours(values: Iterable[float]) -> list[float]:
+    return [v / 3600 for v in values]
+
+
+def prices_plot(series: Mapping[str, Any], path: Path) -> None:
+    hours = _hours(series["t"])
+    feeds = sorted(series["prices"])
+    figure, axes = plt.subplots(len(feeds), 1, figsize=(WIDTH, 2.4 * len(feeds)), sharex=True, squeeze=False)
+    for axis, feed in zip(axes[:, 0], feeds):
+        axis.plot(hours, series["prices"][feed], label=f"{feed} reference price")
+        oracle = series["oracle"].get(feed, [])
+        if oracle:
+            axis.plot(hours[: len(oracle)], oracle, linestyle="--", label=f"{feed} oracle (median of fresh reports)")
+        axis.set_ylabel("USD")
+        axis.legend(loc="best", fontsize="small")
+    axes[-1, 0].set_xlabel("simulated hours")
+    _save(figure, path)
+
+
+def margin_plot(series: Mapping[str, Any], path: Path) -> None:
+    hours = _hours(series["t"])
+    figure, axis = plt.subplots(figsize=(WIDTH, 3.2))
+    axis.plot(hours, series["equity"], label="equity of accounts with positions")
+    axis.plot(hours, series["maintenance"], linestyle="--", label="their maintenance requirement")
+    axis.set_ylabel("USD")
+    axis.set_xlabel("simulated hours")
+    axis.legend(loc="best", fontsize="small")
+    _save(figure, path)
+
+
+def liquidations_plot(series: Mapping[str, Any], path: Path) -> None:
+    hours = _hours(series["t"])
+    end = hours[-1] if hours else 0.0
+    figure, (count_axis, debt_axis) = plt.subplots(2, 1, figsize=(WIDTH, 5.0), sharex=True)
+    times = sorted(_hours(series.get("liquidation_times", [])))
+    count_axis.step([0.0, *times, max(end, times[-1] if times else 0.0)], [0, *range(1, len(times) + 1), len(times)],
+                    where="post", label="liquidations (cumulative)")
+    count_axis.set_ylabel("count")
+    count_axis.legend(loc="best", fontsize="small")
+    debt_axis.plot(hours, series["bad_debt"], color="tab:red", label="bad debt (cumulative)")
+    debt_axis.plot(hours, series["insurance_drawn"], color="tab:green", linestyle="--",
+                   label="covered by the insurance fund")
+    debt_axis.set_ylabel("USD")
+    debt_axis.set_xlabel("simulated hours")
+    debt_axis.legend(loc="best", fontsize="small")
+    _save(figure, path)
+
+
+def delays_plot(delays: Mapping[str, list[float]], path: Path) -> None:
+    figure, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.2))
+    for axis, (key, title) in zip(axes, (("underwater_to_liquidation_s", "underwater to liquidated"),
+                                         ("liquidation_to_seizure_s", "liquidated to seizure settled"))):
+        values = delays.get(key, [])
+        if values:
+            axis.hist(values, bins=min(30, max(5, len(values))), color="tab:blue")
+        else:
+            axis.text(0.5, 0.5, "no liquidations", ha="center", va="center", transform=axis.transAxes)
+        axis.set_title(f"{title} (n={len(values)})", fontsize="medium")
+        axis.set_xlabel("seconds")
+        axis.set_ylabel("liquidations")
+    _save(figure, path)
+
+
+def messages_plot(records: Iterable[Mapping[str, Any]], end: float, path: Path) -> None:
+    """Cumulative count of messages reaching each fate (and packets lost in transport), over time."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for record in records:
+        seen: set[str] = set()
+        for event in record.get("events", []):
+            kind = event["kind"]
+            if kind == "transport":
+                fate = event.get("detail", {}).get("fate")
+                if fate in TRANSPORT_LOSSES:
+                    times[f"packet {fate}"].append(event["time"])
+            elif kind in FATES and (kind not in seen or kind in ("duplicate", "rejected")):
+                seen.add(kind)
+                times[kind].append(event["time"])
+    figure, axis = plt.subplots(figsize=(WIDTH, 3.4))
+    for name in sorted(times, key=lambda n: (n.startswith("packet"), FATES.index(n) if n in FATES else 0, n)):
+        hours = sorted(_hours(times[name]))
+        axis.step([0.0, *hours, max(end / 3600, hours[-1])], [0, *range(1, len(hours) + 1), len(hours)],
+                  where="post", label=name)
+    if not times:
+        axis.text(0.5, 0.5, "no messages", ha="center", va="center", transform=axis.transAxes)
+    axis.set_ylabel("messages (cumulative)")
+    axis.set_xlabel("simulated hours")
+    axis.legend(loc="upper left", fontsize="small", ncol=2)
+    _save(figure, path)
+
+
+def run_figures(run_dir: Path, series: Mapping[str, Any], records: list[Mapping[str, Any]], end: float) -> list[Figure]:
+    figures = []
+    if series.get("t"):
+        prices_plot(series, run_dir / "prices.png")
+        margin_plot(series, run_dir / "margin.png")
+        liquidations_plot(series, run_dir / "liquidations.png")
+        figures += [
+            Figure("prices.png", "Reference prices (solid) and the oracle's (dashed), USD"),
+            Figure("margin.png", "Equity of accounts with positions against their maintenance requirement, USD"),
+            Figure("liquidations.png", "Liquidations, and bad debt with what the insurance fund covered"),
+        ]
+    delays_plot(series.get("delays", {}), run_dir / "delays.png")
+    messages_plot(records, end, run_dir / "messages.png")
+    figures += [
+        Figure("delays.png", "Histograms of liquidation delays (seconds)"),
+        Figure("messages.png", "Bridge messages by fate over time (cumulative)"),
+    ]
+    return figures
