@@ -1,8 +1,9 @@
 """Invariants checked while a run goes; the first one broken stops it (exit code 1).
 
 1. Token conservation, per asset on every vault chain: the vault's ledger (locked +
-   pool + insurance + treasury) equals its token balance, and the token's supply equals
-   what the run minted; at the end, known holders hold the whole supply.
+   pool + insurance + treasury) equals its token balance, every AMM pool holds at least
+   its reserves of both tokens, and the token's supply equals what the run minted; at the
+   end, known holders (agents, the vault, the pools, the backstop) hold the whole supply.
 2. No unbacked margin: per collateral, margin credited on the perp chain plus deposits
    still in flight never exceeds collateral locked on the vault chain.
 3. Every message is executed at most once.
@@ -119,6 +120,14 @@ class Invariants:
                     self._fail(t, "no unbacked margin",
                                f"{chain} {asset}: credited {credited[cid]} + in flight {in_flight} > locked "
                                f"{ledger.total_locked}")
+            for pool in protocol.pools.get(chain, {}).values():
+                reserves = pool.reserves()
+                held_base = protocol.token(chain, pool.asset).balance_of(pool.address)
+                held_quote = protocol.token(chain, pool.quote).balance_of(pool.address)
+                if reserves.base > held_base or reserves.quote > held_quote:
+                    self._fail(t, "token conservation",
+                               f"{pool.key} pool: reserves {reserves.base} / {reserves.quote} exceed its balances "
+                               f"{held_base} / {held_quote}")
 
     def check_holders(self, t: float, holders: Iterable[str]) -> dict[str, int]:
         """End of run: known holders hold every token; returns what unknown addresses hold, per token."""

@@ -14,16 +14,43 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def plot_run(series: Mapping[str, Any], liquidation_times: list[float], path: Path, title: str) -> None:
-    """Prices; total equity vs maintenance; liquidations; bad debt and insurance, over simulated hours."""
+    """Prices (fundamental, reference, oracle); pool prices and reserves; total equity vs maintenance;
+    liquidations; bad debt and insurance, over simulated hours."""
     hours = [t / 3600 for t in series["t"]]
-    figure, axes = plt.subplots(4, 1, figsize=(10, 11), sharex=True)
-    prices_axis, margin_axis, liquidation_axis, debt_axis = axes
+    pools = series.get("pools", {})
+    figure, axes = plt.subplots(6 if pools else 4, 1, figsize=(10, 16 if pools else 11), sharex=True)
+    prices_axis, *rest = axes
+    if pools:
+        pool_axis, reserve_axis, margin_axis, liquidation_axis, debt_axis = rest
+    else:
+        margin_axis, liquidation_axis, debt_axis = rest
 
+    colours = {}
     for asset, values in sorted(series["prices"].items()):
         first = next((v for v in values if v), 1.0)
-        prices_axis.plot(hours, [v / first * 100 for v in values], label=f"{asset} ({first:,.0f} = 100)")
+        line, = prices_axis.plot(hours, [v / first * 100 for v in values], label=f"{asset} fundamental ({first:,.0f} = 100)")
+        colours[asset] = line.get_color()
+        reference = series.get("reference", {}).get(asset)
+        if reference and any(abs(r - v) > 1e-9 for r, v in zip(reference, values)):
+            prices_axis.plot(hours, [v / first * 100 for v in reference], color=colours[asset], linestyle="--",
+                             label=f"{asset} reference (forced trading)")
+        oracle = series.get("oracle", {}).get(asset)
+        if oracle:
+            prices_axis.plot(hours, [v / first * 100 if v else float("nan") for v in oracle], color=colours[asset],
+                             linestyle=":", label=f"{asset} oracle")
     prices_axis.set_ylabel("price index")
-    prices_axis.legend(loc="best", fontsize="small")
+    prices_axis.legend(loc="best", fontsize="x-small", ncol=2)
+
+    if pools:
+        for key, values in sorted(pools.items()):
+            asset = key.split(":", 1)[1]
+            first = next((v for v in series["prices"].get(asset, []) if v), None) or next((v for v in values["price"] if v), 1.0)
+            pool_axis.plot(hours, [v / first * 100 for v in values["price"]], label=f"pool {key}")
+            reserve_axis.plot(hours, values["quote_reserve"], label=f"{key} quote reserve")
+        pool_axis.set_ylabel("pool price index")
+        pool_axis.legend(loc="best", fontsize="x-small", ncol=2)
+        reserve_axis.set_ylabel("USDC in pool")
+        reserve_axis.legend(loc="best", fontsize="x-small", ncol=2)
 
     margin_axis.plot(hours, series["equity"], label="equity of buckets with positions")
     margin_axis.plot(hours, series["maintenance"], label="their maintenance requirement", linestyle="--")

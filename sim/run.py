@@ -124,6 +124,7 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
             "accounts": totals.accounts,
         },
         **world.metrics.summary(),
+        **world.market_metrics.summary(),
         "messages": {"by_status": dict(sorted(by_status.items())), "events": dict(sorted(world.lifecycle.counts().items()))},
         "collateral_gap": world.invariants.collateral_gap(),
     }

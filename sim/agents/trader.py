@@ -128,7 +128,7 @@ class Trader:
             transactions.append(engine.move_collateral(self.address, 0, plan.bucket, cid, held))
         haircut = float(world.scenario.protocol.asset(plan.asset).haircut)
         margin_usd = plan.deposit_usd * (1.0 - haircut)
-        price = world.prices[world.scenario.protocol.market(plan.market).asset].price_at(world.env.now)
+        price = world.price(world.scenario.protocol.market(plan.market).asset)
         size = wad_price(plan.leverage * margin_usd / price)
         transactions.append(engine.trade(self.address, plan.market, size if plan.long else -size, plan.bucket))
         yield world.env.timeout(CONFIRMATION_WAIT)
