@@ -209,14 +209,15 @@ class ReporterConfig:
                 raise ConfigError(f"{join(where, 'end')}: must be after start ({behaviour.start:g})")
             behaviours.append(behaviour)
         twap_window = number(data, "twap_window", path, d.twap_window, above=0)
-        if twap_window > duration:
+        pool_weight = number(data, "pool_weight", path, d.pool_weight, minimum=0, maximum=1)
+        if twap_window > duration and ("twap_window" in data or pool_weight > 0):
             raise ConfigError(f"{join(path, 'twap_window')}: must not be longer than the run (duration {duration:g} s), "
                               f"got {twap_window:g}")
         return cls(
             interval=number(data, "interval", path, d.interval, minimum=1),
             noise=number(data, "noise", path, d.noise, minimum=0, maximum=0.5),
             behaviours=tuple(behaviours),
-            pool_weight=number(data, "pool_weight", path, d.pool_weight, minimum=0, maximum=1),
+            pool_weight=pool_weight,
             twap_window=twap_window,
             pool_sources=choice(data, "pool_sources", path, POOL_SOURCES, d.pool_sources),
         )
