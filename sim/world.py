@@ -242,6 +242,15 @@ class World:
             return "not mined"
         return None if receipt["status"] == 1 else revert_reason(chain, tx_hash)
 
+    def outcome(self, chain: Chain, tx_hash: HexBytes, patience: float = 120.0) -> Generator[Any, Any, str | None]:
+        """Wait (on the clock) until the transaction is mined, for at most ``patience`` seconds; then
+        :meth:`failure`'s answer ("not mined" if it never was: a reorg may have dropped it)."""
+        waited = 0.0
+        while self.failure(chain, tx_hash) == "not mined" and waited < patience:
+            yield self.env.timeout(chain.block_time)
+            waited += chain.block_time
+        return self.failure(chain, tx_hash)
+
     def price(self, feed: str) -> float:
         """The reference price now: the fundamental moved by forced trading."""
         return self.reference.price(feed, self.env.now)

@@ -180,10 +180,7 @@ class Keeper:
         tx_hash = pool.swap(self.address, "base", amount, min_out)
         self.transactions += 1
         world.record(self.name, "sell", pool=pool.key, amount=amount, min_out=min_out)
-        chain = world.chains[chain_name]
-        while world.failure(chain, tx_hash) == "not mined":
-            yield world.env.timeout(chain.block_time)
-        failure = world.failure(chain, tx_hash)
+        failure = yield from world.outcome(world.chains[chain_name], tx_hash)
         if failure is not None:
             world.record(self.name, "sale_refused", pool=pool.key, reason=failure)
         self._selling.discard(pool.key)

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from sim.world import World
 
 REACTION = 2.0  # seconds from an event to the operator's transaction
-CONFIRMATION_WAIT = 1.5
 MAX_ROUNDS = 8
 TARGETS_PER_STEP = 8  # positions per deleverage transaction (the contract takes up to 16)
 
@@ -129,8 +128,9 @@ class DeleverageOperator:
                 tx_hash = world.protocol.deleverager.deleverage(self.sender, market, side,
                                                                 [(c.account, c.bucket) for c in ranked])
                 world.record(self.name, "deleverage", market=market, side=side, targets=len(ranked))
-                yield world.env.timeout(CONFIRMATION_WAIT)
-                while world.failure(world.protocol.perp, tx_hash) == "not mined":
-                    yield world.env.timeout(CONFIRMATION_WAIT)
+                failure = yield from world.outcome(world.protocol.perp, tx_hash)
+                if failure is not None:
+                    world.record(self.name, "deleverage_failed", market=market, reason=failure)
+                    return
         finally:
             self._running = False

@@ -1,6 +1,6 @@
 """Property: a liquidation bonus never creates bad debt. Whatever the collateral, size and price, the
 bonus comes only out of collateral left once the realised loss is paid, and the bad debt is exactly
-the part of the loss the collateral could not pay."""
+the part of the loss the collateral could not pay. The keepers' off-chain preview agrees."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from protocol.liquidation import preview_liquidation
 from protocol.units import WAD
 
 # no fees, no funding, no insurance: the loss and the collateral are all there is
@@ -67,6 +68,7 @@ def test_the_bonus_never_creates_bad_debt(world, collateral, leverage, long, hea
         if not w.bucket("alice").liquidatable:
             return  # rounding left it just healthy
         keeper = w.user("keeper").address
+        preview = preview_liquidation(w.bucket("alice"), w.d.config.liquidation, w.d.catalog)
         start = w.perp.head_number + 1
         w.liquidate("keeper", "alice")
 
@@ -83,3 +85,7 @@ def test_the_bonus_never_creates_bad_debt(world, collateral, leverage, long, hea
         assert liquidated.bonus >= min(promised, left) - UNIT
         assert w.d.token("vault-l1", "USDC").balance_of(keeper) * UNIT == liquidated.bonus - liquidated.bonus_from_gains
         assert w.ledger("vault-l1", "USDC").conserved
+        assert (preview.closed_notional, preview.full_close) == (liquidated.closed_notional, liquidated.full_close)
+        previewed = sum(amount for _, amount in preview.bonus_tokens) * UNIT + preview.bonus_from_gains
+        assert abs(previewed - liquidated.bonus) <= UNIT
+        assert abs(preview.shortfall - bad_debt) <= UNIT
