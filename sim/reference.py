@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from chains.errors import ConfigError
 from chains.schema import choice, join, number, reject_unknown, table
 from sim.prices import PricePath
 

@@ -85,10 +85,10 @@ class Keeper:
         for cid, amount in preview.bonus_tokens:
             info = world.protocol.catalog.by_cid(cid)
             reference = world.price(info.asset)
-            if info.asset == self.quote or self.config.inventory == "hold":
-                value += amount / 10**info.decimals * reference
+            pool = world.protocol.pools.get(info.chain, {}).get(info.asset)
+            if pool is None or info.asset == self.quote or self.config.inventory == "hold":
+                value += amount / 10**info.decimals * reference  # kept: worth the reference price
                 continue
-            pool = world.protocol.pool(info.chain, info.asset)
             sold = self.sellable(pool, amount)
             if sold:
                 reserves = world.pool_watch.reserves(pool.key)
