@@ -55,7 +55,7 @@ class Relay:
                 self.deliver(source, args)
 
 
-def setup() -> tuple[ChainSet, ProtocolDeployment, Relay, dict[str, LocalAccount]]:
+def setup(config: dict[str, Any] | None = None) -> tuple[ChainSet, ProtocolDeployment, Relay, dict[str, LocalAccount]]:
     users = {name: keyed_account(f"bench-{name}", SEED) for name in ("alice", "bob", "keeper")}
     chains = ChainSet.from_configs(DEFAULT_WORLD, seed=SEED, extra_alloc={u.address: 10**21 for u in users.values()})
     for chain in chains:
@@ -63,7 +63,7 @@ def setup() -> tuple[ChainSet, ProtocolDeployment, Relay, dict[str, LocalAccount
             chain.add_account(user)
     mock = compile_contract(MOCK_MAILBOX)
     mailboxes = {chain.name: deploy(chain, mock) for chain in chains}
-    d = deploy_protocol(chains, ProtocolConfig.from_dict({}), {n: m.address for n, m in mailboxes.items()}, seed=SEED)
+    d = deploy_protocol(chains, ProtocolConfig.from_dict(config or {}), {n: m.address for n, m in mailboxes.items()}, seed=SEED)
     relay = Relay(chains, mailboxes)
     relay.flush()
     return chains, d, relay, users

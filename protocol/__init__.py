@@ -1,8 +1,10 @@
 """The margin protocol: collateral vaults, a perp margin engine and an oracle, in Vyper, with typed bindings.
 
 Contracts (``protocol/contracts``): ``TestToken`` (ERC-20 collateral with real decimals),
-``CollateralVault`` (vault chains), ``MarginEngine`` and its read-only ``MarginReader``, and
-``OracleAggregator`` (perp chain). Vaults and engine talk only through the Mailbox interface
+``CollateralVault`` and the constant-product ``AmmPool`` markets (vault chains), ``MarginEngine``
+and its read-only ``MarginReader``, ``OracleAggregator``, ``Deleverager`` (auto-deleveraging or
+socialised loss after the insurance fund) and ``Backstop`` (the protocol's liquidator of last
+resort) on the perp chain. Vaults and engine talk only through the Mailbox interface
 (``dispatch`` / ``handle``); message bodies are described in :mod:`protocol.messages`.
 
 Units, everywhere (contracts, bindings, events):
@@ -23,9 +25,14 @@ seized from the account's collateral to the liquidator; bad debt is covered by m
 insurance fund into the pool, and what it cannot cover is recorded as uncovered bad debt.
 """
 
+from protocol.amm import AmmPool, Observation, Reserves
 from protocol.catalog import Catalog, CollateralInfo
 from protocol.config import (
+    AdlConfig,
+    AmmConfig,
+    AmmPoolConfig,
     AssetConfig,
+    BackstopConfig,
     FeeConfig,
     LiquidationConfig,
     MarketConfig,
@@ -33,6 +40,7 @@ from protocol.config import (
     ProtocolConfig,
     RateLimitConfig,
 )
+from protocol.deleverager import Backstop, BackstopTotals, Deleverager, DeleveragerTotals
 from protocol.deploy import ProtocolDeployment, deploy_protocol
 from protocol.engine import (
     CROSS,
@@ -56,12 +64,21 @@ from protocol.vault import RequestStatus, Vault, VaultLedger, WithdrawalRequest
 __all__ = [
     "CROSS",
     "WAD",
+    "AdlConfig",
+    "AmmConfig",
+    "AmmPool",
+    "AmmPoolConfig",
     "AssetConfig",
+    "Backstop",
+    "BackstopConfig",
+    "BackstopTotals",
     "BucketHealth",
     "BucketState",
     "Catalog",
     "CollateralHolding",
     "CollateralInfo",
+    "Deleverager",
+    "DeleveragerTotals",
     "EngineTotals",
     "FeeConfig",
     "FeedState",
@@ -70,6 +87,7 @@ __all__ = [
     "MarginEngine",
     "MarketConfig",
     "MarketState",
+    "Observation",
     "Oracle",
     "PriceUse",
     "OracleConfig",
@@ -81,6 +99,7 @@ __all__ = [
     "RateLimitConfig",
     "RawPosition",
     "RequestStatus",
+    "Reserves",
     "SignedReport",
     "Token",
     "Vault",

@@ -48,6 +48,10 @@ class ContractBinding:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.chain.name}, {self.address})"
 
+    def decode(self, log: Any) -> ContractEvent | None:
+        """One raw log of this contract as its event dataclass (None for an event the binding does not know)."""
+        return self._decoder.decode(log)
+
     def events_in_blocks(self, from_block: int, to_block: int | None = None) -> list[ContractEvent]:
         """This contract's events in blocks ``from_block..to_block`` (inclusive; default: the head)."""
         return self._decoder.decode_all(self.chain.logs(from_block, to_block, {self._address_bytes}))

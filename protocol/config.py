@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from chains.errors import ConfigError
-from chains.schema import integer, reject_unknown, table
+from chains.schema import choice, integer, reject_unknown, table
 from protocol.units import exact_decimal, scaled
 
 MAX_ASSETS = 8  # one oracle feed per asset; the engine prices at most 8 feeds
@@ -82,8 +82,14 @@ DEFAULT_ORACLE: dict[str, Any] = {
     "close_staleness": None,  # how long a position-reducing trade may use the last valid price; None: staleness
 }
 DEFAULT_FEES: dict[str, Any] = {"treasury_share": 0.2}
+DEFAULT_AMM: dict[str, Any] = {"enabled": True, "fee": 0.003, "quote": "USDC"}  # Uniswap v2's 0.3 %
+DEFAULT_AMM_DEPTH = 1_000_000  # quote tokens (USDC) in each pool, per vault chain
+MAX_AMM_FEE = Decimal("0.1")
+DEFAULT_ADL: dict[str, Any] = {"mode": "adl"}
+ADL_MODES = ("adl", "socialise")
+DEFAULT_BACKSTOP: dict[str, Any] = {"capital": 0}
 
-TOP_LEVEL = ("assets", "markets", "liquidation", "oracle", "fees")
+TOP_LEVEL = ("assets", "markets", "liquidation", "oracle", "fees", "amm", "adl", "backstop")
 
 
 @dataclass(frozen=True)
@@ -150,12 +156,50 @@ class FeeConfig:
 
 
 @dataclass(frozen=True)
+class AmmPoolConfig:
+    asset: str  # the pool trades this asset against the quote asset
+    depth: Decimal  # whole quote tokens seeded into the pool on each vault chain; the asset side at its initial price
+
+
+@dataclass(frozen=True)
+class AmmConfig:
+    """Constant-product pools on every vault chain, one per asset against the quote asset (USDC)."""
+
+    enabled: bool
+    fee: Decimal  # fraction of the input, kept by the pool (Uniswap v2: 0.003)
+    quote: str
+    pools: tuple[AmmPoolConfig, ...]
+
+    @property
+    def fee_pips(self) -> int:
+        """The fee in millionths, as the pool contract takes it."""
+        return int(self.fee * 1_000_000)
+
+    def pool(self, asset: str) -> AmmPoolConfig | None:
+        return next((p for p in self.pools if p.asset == asset), None)
+
+
+@dataclass(frozen=True)
+class AdlConfig:
+    mode: str  # "adl": auto-deleveraging after the insurance fund; "socialise": the counterparty pool absorbs it
+
+
+@dataclass(frozen=True)
+class BackstopConfig:
+    capital: Decimal  # whole quote tokens deposited as the backstop's margin (0: it cannot take anything over)
+    chain: str | None  # the vault chain holding that deposit (None: the first vault chain)
+
+
+@dataclass(frozen=True)
 class ProtocolConfig:
     assets: tuple[AssetConfig, ...]
     markets: tuple[MarketConfig, ...]
     liquidation: LiquidationConfig
     oracle: OracleConfig
     fees: FeeConfig
+    amm: AmmConfig
+    adl: AdlConfig
+    backstop: BackstopConfig
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None = None, path: str = "protocol") -> "ProtocolConfig":
@@ -169,7 +213,12 @@ class ProtocolConfig:
         oracle = _parse_oracle(_merged(DEFAULT_ORACLE, data.get("oracle", {}), f"{path}.oracle"), f"{path}.oracle")
         fees_data = _merged(DEFAULT_FEES, data.get("fees", {}), f"{path}.fees")
         fees = FeeConfig(treasury_share=_fraction(fees_data, "treasury_share", f"{path}.fees", upper_inclusive=True))
-        return cls(assets=assets, markets=markets, liquidation=liquidation, oracle=oracle, fees=fees)
+        amm = _parse_amm(data.get("amm", {}), assets, f"{path}.amm")
+        adl_data = _merged(DEFAULT_ADL, data.get("adl", {}), f"{path}.adl")
+        adl = AdlConfig(mode=choice(adl_data, "mode", f"{path}.adl", ADL_MODES))
+        backstop = _parse_backstop(data.get("backstop", {}), assets, amm.quote, f"{path}.backstop")
+        return cls(assets=assets, markets=markets, liquidation=liquidation, oracle=oracle, fees=fees, amm=amm,
+                   adl=adl, backstop=backstop)
 
     @property
     def feeds(self) -> tuple[str, ...]:
@@ -198,12 +247,21 @@ class ProtocolConfig:
                 return {f.name: plain(getattr(obj, f.name)) for f in fields(obj) if f.name != "name"}
             return obj
 
+        amm: dict[str, Any] = {"enabled": self.amm.enabled, "fee": str(self.amm.fee), "quote": self.amm.quote}
+        amm.update({asset.name: {"enabled": False} for asset in self.assets if asset.name != self.amm.quote})
+        amm.update({pool.asset: {"depth": str(pool.depth)} for pool in self.amm.pools})
+        backstop: dict[str, Any] = {"capital": str(self.backstop.capital)}
+        if self.backstop.chain is not None:
+            backstop["chain"] = self.backstop.chain
         return {
             "assets": {a.name: plain(a) for a in self.assets},
             "markets": {m.name: plain(m) for m in self.markets},
             "liquidation": plain(self.liquidation),
             "oracle": plain(self.oracle),
             "fees": plain(self.fees),
+            "amm": amm,
+            "adl": {"mode": self.adl.mode},
+            "backstop": backstop,
         }
 
 
@@ -340,6 +398,65 @@ def _parse_oracle(entry: Mapping[str, Any], where: str) -> OracleConfig:
         liquidation_staleness=liquidation_staleness,
         close_staleness=close_staleness,
     )
+
+
+AMM_POOL_KEYS = ("enabled", "depth")
+
+
+def _parse_amm(data: Any, assets: tuple[AssetConfig, ...], path: str) -> AmmConfig:
+    """Settings (enabled, fee, quote) and one table per pooled asset (``ETH = { depth = 2_000_000 }``)."""
+    table(data, path)
+    names = {a.name: a for a in assets}
+    settings = {k: v for k, v in data.items() if not isinstance(v, Mapping)}
+    reject_unknown(settings, tuple(DEFAULT_AMM), path)
+    merged = {**DEFAULT_AMM, **settings}
+    enabled = merged["enabled"]
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{path}.enabled: must be true or false, got {enabled!r}")
+    fee = _fraction(merged, "fee", path)
+    if fee >= MAX_AMM_FEE:
+        raise ConfigError(f"{path}.fee: must be below {MAX_AMM_FEE}, got {merged['fee']}")
+    if fee * 1_000_000 != int(fee * 1_000_000):
+        raise ConfigError(f"{path}.fee: more than 6 decimal places, got {merged['fee']}")
+    quote = merged["quote"]
+    entries = {k: v for k, v in data.items() if isinstance(v, Mapping)}
+    if not enabled:
+        return AmmConfig(enabled=False, fee=fee, quote=str(quote), pools=())
+    if quote not in names:
+        raise ConfigError(f"{path}.quote: must name a configured asset ({', '.join(sorted(names))}), got {quote!r}")
+    for name in entries:
+        if name not in names or name == quote:
+            raise ConfigError(f"{path}.{name}: not a pooled asset (assets other than the quote {quote}: "
+                              f"{', '.join(n for n in names if n != quote)})")
+    pools = []
+    for asset in assets:
+        if asset.name == quote:
+            continue
+        where = f"{path}.{asset.name}"
+        entry = dict(entries.get(asset.name, {}))
+        reject_unknown(entry, AMM_POOL_KEYS, where)
+        pool_enabled = entry.pop("enabled", True)
+        if not isinstance(pool_enabled, bool):
+            raise ConfigError(f"{where}.enabled: must be true or false, got {pool_enabled!r}")
+        if pool_enabled:
+            entry.setdefault("depth", DEFAULT_AMM_DEPTH)
+            depth = _token_amount(entry, "depth", where, names[quote].decimals, positive=True)
+            pools.append(AmmPoolConfig(asset=asset.name, depth=depth))
+    return AmmConfig(enabled=True, fee=fee, quote=quote, pools=tuple(pools))
+
+
+def _parse_backstop(data: Any, assets: tuple[AssetConfig, ...], quote: str, path: str) -> BackstopConfig:
+    table(data, path)
+    reject_unknown(data, ("capital", "chain"), path)
+    merged = {**DEFAULT_BACKSTOP, **data}
+    decimals = next((a.decimals for a in assets if a.name == quote), 6)
+    capital = _token_amount(merged, "capital", path, decimals)
+    if capital and quote not in {a.name for a in assets}:
+        raise ConfigError(f"{path}.capital: the backstop's margin is in {quote}, which is not a configured asset")
+    chain = merged.get("chain")
+    if chain is not None and (not isinstance(chain, str) or not chain):
+        raise ConfigError(f"{path}.chain: must be a vault chain's name, got {chain!r}")
+    return BackstopConfig(capital=capital, chain=chain)
 
 
 def _named_entries(

@@ -1,10 +1,13 @@
 """Deploying the whole protocol onto a ChainSet from one ProtocolConfig.
 
-Each vault chain gets one test token per asset and a CollateralVault; the perp chain gets the
-OracleAggregator, the MarginEngine and its MarginReader. Remotes are wired both ways, reporters
-(keys derived from the seed) are registered, funded with gas and post the initial prices, and
-each vault's pool and insurance fund are seeded. Seeding dispatches FUNDED messages: the engine
-counts that liquidity once the bridge has delivered them.
+Each vault chain gets one test token per asset, a CollateralVault and a constant-product AmmPool
+per asset against the quote asset (seeded at the asset's initial price with the configured
+depth); the perp chain gets the OracleAggregator, the MarginEngine and its MarginReader, the
+Deleverager and the Backstop. Remotes are wired both ways, reporters (keys derived from the seed)
+are registered, funded with gas and post the initial prices, and each vault's pool and insurance
+fund are seeded. Seeding dispatches FUNDED messages (and the backstop's deposit a MARGIN_LOCKED):
+the engine counts them once the bridge has delivered them. The deployer of each chain owns every
+contract there and is the first operator of the Deleverager and the Backstop.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from chains.chain_set import ChainSet
 from chains.compiler import Artifact
 from chains.errors import ConfigError
 from chains.transactions import confirm, deploy
+from protocol.amm import AmmPool
 from protocol.artifacts import artifact
 from protocol.catalog import Catalog, CollateralInfo
-from protocol.config import MarketConfig, ProtocolConfig
+from protocol.config import AmmPoolConfig, AssetConfig, MarketConfig, ProtocolConfig
+from protocol.deleverager import MODES, Backstop, Deleverager
 from protocol.engine import MarginEngine
 from protocol.oracle import Oracle
 from protocol.token import Token
@@ -52,6 +57,10 @@ class ProtocolDeployment:
     tokens: dict[str, dict[str, Token]]  # chain -> asset -> token
     reporters: tuple[LocalAccount, ...]
     deployers: dict[str, str]  # chain -> the deployer (owner of every contract, minter of the tokens)
+    pools: dict[str, dict[str, AmmPool]]  # chain -> asset -> its pool against the quote asset
+    deleverager: Deleverager
+    backstop: Backstop
+    backstop_chain: str  # the vault chain holding the backstop's margin
 
     @property
     def perp(self) -> Chain:
@@ -68,6 +77,16 @@ class ProtocolDeployment:
         if tokens is None or asset not in tokens:
             raise ConfigError(f"no token {asset!r} on chain {chain!r}")
         return tokens[asset]
+
+    def pool(self, chain: str, asset: str) -> AmmPool:
+        pools = self.pools.get(chain, {})
+        if asset not in pools:
+            listed = ", ".join(p.key for chain_pools in self.pools.values() for p in chain_pools.values()) or "none"
+            raise ConfigError(f"no pool for {asset!r} on chain {chain!r}; pools: {listed}")
+        return pools[asset]
+
+    def all_pools(self) -> list[AmmPool]:
+        return [pool for chain in self.vault_chains for pool in self.pools.get(chain, {}).values()]
 
     def collateral(self, chain: str, asset: str) -> CollateralInfo:
         return self.catalog.collateral(chain, asset)
@@ -153,12 +172,18 @@ def deploy_protocol(
     )
     reader_contract = deploy(perp, build("MarginReader"), engine_contract.address)
     engine = MarginEngine(perp, engine_contract, reader_contract, catalog)
+    deleverager_contract = deploy(perp, artifact("Deleverager"), engine_contract.address, MODES[config.adl.mode])
+    backstop_contract = deploy(perp, artifact("Backstop"), engine_contract.address)
+    backstop_chain = config.backstop.chain or vault_chains[0]
     oracle = Oracle(perp, oracle_contract, config.feeds)
     vaults = {name: Vault(chain_set[name], vault_contracts[name], {a: t.address for a, t in tokens[name].items()})
               for name in vault_chains}
 
     _run(perp, deployers[perp_chain], [
         *(engine_contract.functions.set_vault(chain_set[name].chain_id, vaults[name].address) for name in vault_chains),
+        engine_contract.functions.set_deleverager(deleverager_contract.address),
+        deleverager_contract.functions.set_operator(deployers[perp_chain], True),
+        backstop_contract.functions.set_operator(deployers[perp_chain], True),
     ])
     for reporter in reporters:
         perp.add_account(reporter)
@@ -183,7 +208,13 @@ def deploy_protocol(
                 calls.append(vault.functions.fund_pool(token.address, asset.units(asset.pool_liquidity)))
             if asset.insurance_liquidity:
                 calls.append(vault.functions.fund_insurance(token.address, asset.units(asset.insurance_liquidity)))
+        if name == backstop_chain and config.backstop.capital:
+            quote = config.asset(config.amm.quote)
+            token, capital = tokens[name][quote.name], quote.units(config.backstop.capital)
+            calls += [token.contract.functions.mint(owner, capital), token.contract.functions.approve(vault.address, capital),
+                      vault.functions.deposit(token.address, capital, backstop_contract.address)]
         _run(chain, owner, calls)
+    pools = {name: _deploy_pools(chain_set[name], config, tokens[name], deployers[name]) for name in vault_chains}
 
     deployment = ProtocolDeployment(
         config=config,
@@ -198,9 +229,41 @@ def deploy_protocol(
         tokens=tokens,
         reporters=reporters,
         deployers=deployers,
+        pools=pools,
+        deleverager=Deleverager(perp, deleverager_contract, catalog),
+        backstop=Backstop(perp, backstop_contract, catalog),
+        backstop_chain=backstop_chain,
     )
     confirm(perp, deployment.post_prices({a.name: a.initial_price for a in config.assets}))
     return deployment
+
+
+def _deploy_pools(chain: Chain, config: ProtocolConfig, tokens: Mapping[str, Token], owner: str) -> dict[str, AmmPool]:
+    """One pool per configured asset against the quote asset, seeded at the asset's initial price (v2's
+    ``mint``: the tokens are minted into the pool, then the shares to the deployer)."""
+    if not config.amm.enabled:
+        return {}
+    quote = config.asset(config.amm.quote)
+    pools: dict[str, AmmPool] = {}
+    calls = []
+    for pool_config in config.amm.pools:
+        asset = config.asset(pool_config.asset)
+        contract = deploy(chain, artifact("AmmPool"), tokens[asset.name].address, tokens[quote.name].address,
+                          config.amm.fee_pips)
+        base_units, quote_units = _seed_amounts(pool_config, asset, quote)
+        calls += [tokens[asset.name].contract.functions.mint(contract.address, base_units),
+                  tokens[quote.name].contract.functions.mint(contract.address, quote_units),
+                  contract.functions.mint(owner)]
+        pools[asset.name] = AmmPool(chain, contract, asset.name, quote.name, tokens[asset.name].address,
+                                    tokens[quote.name].address, asset.decimals, quote.decimals, config.amm.fee_pips)
+    _run(chain, owner, calls)
+    return pools
+
+
+def _seed_amounts(pool: AmmPoolConfig, asset: AssetConfig, quote: AssetConfig) -> tuple[int, int]:
+    """``depth`` quote tokens and their worth of the asset at the initial prices."""
+    base_whole = pool.depth * quote.initial_price / asset.initial_price
+    return asset.units(f"{base_whole:.{asset.decimals}f}"), quote.units(pool.depth)
 
 
 def _check_layout(
@@ -220,6 +283,8 @@ def _check_layout(
             f"{len(config.assets)} assets on {len(vault_chains)} vault chains make {collaterals} collaterals; "
             f"the engine takes at most {MAX_COLLATERALS}"
         )
+    if config.backstop.chain is not None and config.backstop.chain not in vault_chains:
+        raise ConfigError(f"protocol.backstop.chain: {config.backstop.chain!r} is not a vault chain ({', '.join(vault_chains)})")
     checked = {}
     for name in (perp_chain, *vault_chains):
         address = mailboxes.get(name)

@@ -123,7 +123,7 @@ class FundBalance:
 class EngineTotals:
     bad_debt: int  # every shortfall ever recorded (USD)
     insurance_drawn: int  # the part the insurance fund covered
-    uncovered_bad_debt: int  # the part the pool absorbed
+    uncovered_bad_debt: int  # the part the pool absorbed and auto-deleveraging has not paid back (yet)
     accounts: int
     seizes: int
 

@@ -265,6 +265,71 @@ class ParametersChanged(ContractEvent):
     close_staleness: int
 
 
+# -- AmmPool ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mint(ContractEvent):
+    sender: str
+    to: str
+    base: int
+    quote: int
+    liquidity: int
+
+
+@dataclass(frozen=True)
+class Burn(ContractEvent):
+    sender: str
+    to: str
+    base: int
+    quote: int
+    liquidity: int
+
+
+@dataclass(frozen=True)
+class Swap(ContractEvent):
+    sender: str
+    to: str
+    token_in: str
+    amount_in: int
+    amount_out: int
+
+
+@dataclass(frozen=True)
+class Sync(ContractEvent):
+    reserve_base: int
+    reserve_quote: int
+
+
+# -- Deleverager and Backstop -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deleveraged(ContractEvent):
+    account: str
+    bucket: int
+    market: int
+    size_delta: int
+    price: int
+    score: int
+    recovered: int
+    uncovered_after: int
+
+
+@dataclass(frozen=True)
+class TakenOver(ContractEvent):
+    account: str
+    bucket: int
+    closed_notional: int
+    markets: int
+
+
+@dataclass(frozen=True)
+class OperatorSet(ContractEvent):
+    operator: str
+    allowed: bool
+
+
 VAULT_EVENTS = (AssetListed, Deposited, WithdrawRequested, Released, WithdrawRefused, Seized, Funded, TreasuryWithdrawn)
 ENGINE_EVENTS = (
     VaultSet,
@@ -281,6 +346,9 @@ ENGINE_EVENTS = (
     BalanceMoved,
 )
 ORACLE_EVENTS = (Reported, PriceUpdated, ReportersChanged, ParametersChanged)
+AMM_EVENTS = (Mint, Burn, Swap, Sync)
+DELEVERAGER_EVENTS = (Deleveraged, OperatorSet)
+BACKSTOP_EVENTS = (TakenOver, OperatorSet)
 META_FIELDS = tuple(f.name for f in fields(ContractEvent))
 
 

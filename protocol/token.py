@@ -31,7 +31,7 @@ class Token(ContractBinding):
 
     def holdings(self, owners: Sequence[str]) -> tuple[int, list[int]]:
         """The total supply and the balances of ``owners`` (at most 64), in one call."""
-        supply, balances = self._call(self.contract.functions.holdings(list(owners)))
+        supply, balances = self._call(self.fn.holdings(list(owners)))
         return supply, list(balances)
 
     def mint(self, sender: Sender, receiver: str, amount: int, gas: int = GAS_TOKEN_TX) -> HexBytes:

@@ -88,7 +88,7 @@ class Vault(ContractBinding):
 
     def ledgers(self) -> dict[str, VaultLedger]:
         """Every listed asset's ledger, in one call."""
-        rows = self._call(self.contract.functions.ledgers(list(self.tokens.values())))
+        rows = self._call(self.fn.ledgers(list(self.tokens.values())))
         return {name: VaultLedger(name, token, *row) for (name, token), row in zip(self.tokens.items(), rows)}
 
     def locked(self, account: str, asset: str) -> int:

@@ -1,4 +1,4 @@
-"""Configuration of the simulated agents: traders, keepers and oracle reporters."""
+"""Configuration of the simulated agents: traders, keepers, oracle reporters, arbitrageurs and the backstop's operator."""
 
 from __future__ import annotations
 
@@ -81,16 +81,23 @@ class TraderConfig:
         return config
 
 
+INVENTORY_POLICIES = ("sell", "hold")
+
+
 @dataclass(frozen=True)
 class KeeperConfig:
     count: int = 2
     scan_interval: float = 30.0
-    gas_cost_usd: float = 2.0  # what one liquidation transaction costs the keeper
+    gas_cost_usd: float = 2.0  # what one transaction (a liquidation, a sale) costs the keeper
     min_profit_usd: float = 1.0
     delay_tolerance: float = 600.0  # seconds of expected settlement delay at which willingness halves
     max_unsettled: int = 3  # liquidations whose bonus has not reached the vault chain yet, per keeper
+    capital_usd: float = 250_000.0  # the most a keeper carries at once: bonuses in flight plus unsold inventory
+    inventory: str = "sell"  # seized collateral: sell it on the vault chain's pool, or hold it
+    max_slippage: float = 0.1  # a sale's average price, fee included, at most this far below the reference
 
-    KEYS = ("count", "scan_interval", "gas_cost_usd", "min_profit_usd", "delay_tolerance", "max_unsettled")
+    KEYS = ("count", "scan_interval", "gas_cost_usd", "min_profit_usd", "delay_tolerance", "max_unsettled",
+            "capital_usd", "inventory", "max_slippage")
 
     @classmethod
     def from_dict(cls, data: Any, path: str) -> "KeeperConfig":
@@ -104,7 +111,55 @@ class KeeperConfig:
             min_profit_usd=number(data, "min_profit_usd", path, d.min_profit_usd, minimum=0),
             delay_tolerance=number(data, "delay_tolerance", path, d.delay_tolerance, above=0),
             max_unsettled=integer(data, "max_unsettled", path, d.max_unsettled, minimum=1, maximum=10_000),
+            capital_usd=number(data, "capital_usd", path, d.capital_usd, minimum=0),
+            inventory=choice(data, "inventory", path, INVENTORY_POLICIES, d.inventory),
+            max_slippage=number(data, "max_slippage", path, d.max_slippage, minimum=0, maximum=1),
         )
+
+
+@dataclass(frozen=True)
+class ArbitrageurConfig:
+    """Agents that trade the pools toward the reference price with their own USDC."""
+
+    count: int = 1
+    capital_usd: float = 250_000.0  # USDC each arbitrageur holds on every vault chain at the start (to buy)
+    inventory_usd: float = 250_000.0  # and the worth of every pooled asset there (to sell)
+    min_profit_usd: float = 5.0  # after gas
+    gas_cost_usd: float = 2.0
+    latency: float = 6.0  # seconds from seeing a mispricing to sending the trade
+    check_interval: float = 12.0
+
+    KEYS = ("count", "capital_usd", "inventory_usd", "min_profit_usd", "gas_cost_usd", "latency", "check_interval")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> "ArbitrageurConfig":
+        data = table(data, path)
+        reject_unknown(data, cls.KEYS, path)
+        d = cls()
+        return cls(
+            count=integer(data, "count", path, d.count, minimum=0, maximum=100),
+            capital_usd=number(data, "capital_usd", path, d.capital_usd, minimum=0),
+            inventory_usd=number(data, "inventory_usd", path, d.inventory_usd, minimum=0),
+            min_profit_usd=number(data, "min_profit_usd", path, d.min_profit_usd, minimum=0),
+            gas_cost_usd=number(data, "gas_cost_usd", path, d.gas_cost_usd, minimum=0),
+            latency=number(data, "latency", path, d.latency, minimum=0),
+            check_interval=number(data, "check_interval", path, d.check_interval, minimum=1),
+        )
+
+
+@dataclass(frozen=True)
+class BackstopAgentConfig:
+    """The protocol's operator of the backstop liquidator (it acts only when the backstop has capital)."""
+
+    grace_period: float = 120.0  # seconds a bucket stays liquidatable with no keeper acting before a take-over
+
+    KEYS = ("grace_period",)
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str) -> "BackstopAgentConfig":
+        data = table(data, path)
+        reject_unknown(data, cls.KEYS, path)
+        return cls(grace_period=number(data, "grace_period", path, cls().grace_period, minimum=0))
 
 
 REPORTER_BEHAVIOURS = ("honest", "stale", "outlier", "manipulating")
@@ -121,16 +176,22 @@ class ReporterBehaviour:
     KEYS = ("reporter", "kind", "start", "end", "factor")
 
 
+POOL_SOURCES = ("all", "own")
+
+
 @dataclass(frozen=True)
 class ReporterConfig:
     interval: float = 30.0
     noise: float = 0.001  # relative standard deviation of an honest report
     behaviours: tuple[ReporterBehaviour, ...] = ()
+    pool_weight: float = 0.0  # a quote is (1 - w) x the reference price + w x the pools' TWAP
+    twap_window: float = 600.0  # seconds
+    pool_sources: str = "all"  # "all": the median TWAP of every pool of the asset; "own": one pool per reporter
 
-    KEYS = ("interval", "noise", "behaviours")
+    KEYS = ("interval", "noise", "behaviours", "pool_weight", "twap_window", "pool_sources")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str, reporters: int) -> "ReporterConfig":
+    def from_dict(cls, data: Any, path: str, reporters: int, duration: float = float("inf")) -> "ReporterConfig":
         data = table(data, path)
         reject_unknown(data, cls.KEYS, path)
         d = cls()
@@ -152,10 +213,18 @@ class ReporterConfig:
             if behaviour.end <= behaviour.start:
                 raise ConfigError(f"{join(where, 'end')}: must be after start ({behaviour.start:g})")
             behaviours.append(behaviour)
+        twap_window = number(data, "twap_window", path, d.twap_window, above=0)
+        pool_weight = number(data, "pool_weight", path, d.pool_weight, minimum=0, maximum=1)
+        if twap_window > duration and ("twap_window" in data or pool_weight > 0):
+            raise ConfigError(f"{join(path, 'twap_window')}: must not be longer than the run (duration {duration:g} s), "
+                              f"got {twap_window:g}")
         return cls(
             interval=number(data, "interval", path, d.interval, minimum=1),
             noise=number(data, "noise", path, d.noise, minimum=0, maximum=0.5),
             behaviours=tuple(behaviours),
+            pool_weight=pool_weight,
+            twap_window=twap_window,
+            pool_sources=choice(data, "pool_sources", path, POOL_SOURCES, d.pool_sources),
         )
 
     def behaviour_of(self, reporter: int, t: float) -> ReporterBehaviour | None:

@@ -1,7 +1,9 @@
 """The protocol's events, block by block, to whoever listens (agents, metrics, invariants, the trace).
 
-One ``get_logs`` per protocol contract per non-empty block, decoded once into the
-protocol's event dataclasses, so agents never poll the chain for what they can hear.
+Each non-empty block's own logs (no query) from every protocol contract on its chain (the engine,
+the oracle, the deleverager and the backstop on the perp chain; the vault and the pools on a vault
+chain), decoded once into the protocol's event dataclasses, in log order, so agents never poll
+the chain for what they can hear.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from typing import Any, Callable
+
+from eth_utils import to_canonical_address
 
 from chains import Chain, MinedBlock
 from chains.producer import sim_time_of
@@ -46,10 +50,12 @@ class EventFeed:
     """Decodes each mined block's protocol events and hands them to listeners by event name."""
 
     def __init__(self, protocol: ProtocolDeployment) -> None:
-        self._contracts: dict[str, list[ContractBinding]] = defaultdict(list)
-        self._contracts[protocol.perp_chain].extend([protocol.engine, protocol.oracle])
+        self._contracts: dict[str, dict[bytes, ContractBinding]] = defaultdict(dict)  # chain -> address -> binding
+        for binding in (protocol.engine, protocol.oracle, protocol.deleverager, protocol.backstop):
+            self._contracts[protocol.perp_chain][to_canonical_address(binding.address)] = binding
         for name in protocol.vault_chains:
-            self._contracts[name].append(protocol.vault(name))
+            for binding in (protocol.vault(name), *protocol.pools.get(name, {}).values()):
+                self._contracts[name][to_canonical_address(binding.address)] = binding
         self._listeners: dict[str, list[EventListener]] = defaultdict(list)
         self._everything: list[EventListener] = []
 
@@ -63,11 +69,17 @@ class EventFeed:
     def on_block(self, chain: Chain, block: MinedBlock) -> None:
         if not block.transactions:
             return
+        bindings = self._contracts.get(chain.name)
+        if not bindings:
+            return
         t = sim_time_of(chain, block.timestamp)
-        for binding in self._contracts.get(chain.name, ()):
-            for event in binding.events_in(block):
-                name = type(event).__name__
-                for listener in self._everything:
-                    listener(t, chain.name, event)
-                for listener in self._listeners.get(name, ()):
-                    listener(t, chain.name, event)
+        for log in block.logs:
+            binding = bindings.get(log.address)
+            event = binding.decode(log) if binding is not None else None
+            if event is None:
+                continue
+            name = type(event).__name__
+            for listener in self._everything:
+                listener(t, chain.name, event)
+            for listener in self._listeners.get(name, ()):
+                listener(t, chain.name, event)

@@ -73,6 +73,10 @@ class HealthMonitor:
     def subscribe(self, listener: ScanListener) -> None:
         self._listeners.append(listener)
 
+    def tracked(self) -> list[tuple[str, int]]:
+        """Every (account, bucket) the monitor watches (those that have held positions), in a stable order."""
+        return list(self._tracked)
+
     def on_event(self, t: float, chain: str, event: ContractEvent) -> None:
         if type(event).__name__ in ("PositionChanged", "Liquidated", "CollateralMoved", "CollateralCredited"):
             for bucket in {getattr(event, "bucket", 0), getattr(event, "to_bucket", 0), getattr(event, "from_bucket", 0)}:

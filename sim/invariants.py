@@ -1,8 +1,9 @@
 """Invariants checked while a run goes; the first one broken stops it (exit code 1).
 
 1. Token conservation, per asset on every vault chain: the vault's ledger (locked +
-   pool + insurance + treasury) equals its token balance, and the token's supply equals
-   what the run minted; at the end, known holders hold the whole supply.
+   pool + insurance + treasury) equals its token balance, every AMM pool holds at least
+   its reserves of both tokens, and the token's supply equals what the run minted; at the
+   end, known holders (agents, the vault, the pools, the backstop) hold the whole supply.
 2. No unbacked margin: per collateral, margin credited on the perp chain plus deposits
    still in flight never exceeds collateral locked on the vault chain.
 3. Every message is executed at most once.
@@ -143,6 +144,15 @@ class Invariants:
                                f"{tokens(ledger.total_locked)}", chain)
                     decimals = self.world.scenario.protocol.asset(asset).decimals
                     unbacked_usd += excess / 10**decimals * self.world.price(asset)
+            for pool in protocol.pools.get(chain, {}).values():
+                reserves = pool.reserves()
+                held_base = protocol.token(chain, pool.asset).balance_of(pool.address)
+                held_quote = protocol.token(chain, pool.quote).balance_of(pool.address)
+                if reserves.base > held_base or reserves.quote > held_quote:
+                    self._fail(t, "token conservation",
+                               f"{pool.key} pool: reserves {self._tokens(pool.asset)(reserves.base)} / "
+                               f"{self._tokens(pool.quote)(reserves.quote)} exceed its balances "
+                               f"{self._tokens(pool.asset)(held_base)} / {self._tokens(pool.quote)(held_quote)}", chain)
         self.world.effects.unbacked(unbacked_usd)
 
     def check_holders(self, t: float, holders: Iterable[str]) -> dict[str, int]:

@@ -152,6 +152,10 @@ class Metrics:
             if delay is not None:
                 self._seize_delays.append(delay)
 
+    def underwater_since(self, key: tuple[str, int]) -> float | None:
+        """When the shared scans first saw (account, bucket) liquidatable in its current episode."""
+        return self._underwater_since.get(key)
+
     def unsettled_for(self, liquidator: str) -> int:
         """Liquidations by ``liquidator`` whose seizures have not all been processed on the vault chains."""
         return sum(
@@ -223,25 +227,36 @@ class Metrics:
 
 
 class TimeSeries:
-    """Samples over simulated time for the plot."""
+    """Samples over simulated time for the plot: prices (the fundamental, the reference moved by forced
+    trading, the oracle), each pool's price and reserves, margin, liquidations and bad debt."""
 
-    def __init__(self, feeds: list[str]) -> None:
+    def __init__(self, feeds: list[str], pools: list[str] = ()) -> None:
         self.data: dict[str, Any] = {
-            "t": [], "prices": {feed: [] for feed in feeds}, "oracle": {feed: [] for feed in feeds},
+            "t": [], "prices": {feed: [] for feed in feeds}, "reference": {feed: [] for feed in feeds},
+            "oracle": {feed: [] for feed in feeds},
+            "pools": {key: {"price": [], "base_reserve": [], "quote_reserve": []} for key in pools},
             "equity": [], "maintenance": [], "bad_debt": [], "insurance_drawn": [], "liquidations": [],
         }
 
-    def sample(self, t: float, prices: dict[str, float], oracle: dict[str, float], scan: HealthScan,
-               bad_debt: float, insurance_drawn: float, liquidations: int) -> None:
+    def sample(self, t: float, prices: dict[str, float], reference: dict[str, float], oracle: dict[str, float],
+               pools: dict[str, tuple[float, float, float]], scan: HealthScan, bad_debt: float, insurance_drawn: float,
+               liquidations: int) -> None:
+        """``pools`` maps a pool's key to (price, base reserve, quote reserve), in whole tokens."""
         data = self.data
         data["t"].append(round(t, 3))
         for feed, value in prices.items():
             data["prices"][feed].append(round(value, 6))
+        for feed, value in reference.items():
+            data["reference"][feed].append(round(value, 6))
         for feed, value in oracle.items():
             data["oracle"][feed].append(round(value, 6))
+        for key, (price, base, quote) in pools.items():
+            series = data["pools"][key]
+            series["price"].append(round(price, 6))
+            series["base_reserve"].append(round(base, 6))
+            series["quote_reserve"].append(round(quote, 2))
         data["equity"].append(usd(scan.total_equity))
         data["maintenance"].append(usd(scan.total_maintenance))
         data["bad_debt"].append(bad_debt)
         data["insurance_drawn"].append(insurance_drawn)
         data["liquidations"].append(liquidations)
-

@@ -27,6 +27,7 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
          else f"INVARIANT VIOLATED: {summary['invariant_violation']['invariant']} - {summary['invariant_violation']['detail']}"),
         ("bad debt", f"${summary['bad_debt_usd']:,.2f} (insurance drew ${summary['insurance_drawn_usd']:,.2f}, "
                      f"uncovered ${summary['uncovered_bad_debt_usd']:,.2f})"),
+        *_insolvent_rows(summary),
         ("liquidations", f"{liquidations['count']} (volume ${liquidations['volume_usd']:,.0f}, "
                          f"bonus ${liquidations['bonus_usd']:,.0f}, {liquidations['attempts']} attempts)"),
         ("underwater -> liquidated", _delays(liquidations["underwater_to_liquidation_s"])),
@@ -36,6 +37,8 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("withdrawals", ", ".join(f"{v} {k}" for k, v in traders["withdrawals"].items()) or "-"),
         ("messages", ", ".join(f"{v} {k}" for k, v in messages.items()) or "-"),
     ]
+    if "market" in summary:
+        rows.extend(_market_rows(summary))
     for name, chain in summary["chains"].items():
         rows.append((f"chain {name}", f"{chain['blocks']} blocks, {chain['transactions']} txs, {chain['gas']:,} gas"))
     if summary.get("attack_successes"):
@@ -46,6 +49,30 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("trace hash", summary["trace_hash"]),
     ])
     return rows
+
+
+def _insolvent_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    insolvent = summary.get("insolvent")
+    if not insolvent or not insolvent["buckets"]:
+        return []
+    return [("left insolvent", f"{insolvent['buckets']} buckets open below zero equity, ${insolvent['shortfall_usd']:,.2f} "
+                               f"short (protocol loss with bad debt ${summary['protocol_loss_usd']:,.2f})")]
+
+
+def _market_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    market, keepers, adl, backstop = summary["market"], summary["keepers"], summary["adl"], summary["backstop"]
+    amplification = "-" if market["amplification"] is None else f"x{market['amplification']:.2f}"
+    sales = market["forced_sales"]
+    return [
+        ("market fall", f"{market['feed']}: fundamental -{market['exogenous_drop']:.1%}, reference "
+                        f"-{market['reference_drop']:.1%}, oracle -{market['realised_drop']:.1%} ({amplification})"),
+        ("forced sales", f"${market['forced_sales_usd']:,.0f} (liquidations ${sales['liquidations_usd']:,.0f}, keepers "
+                         f"on pools ${sales['keeper_pool_sales_usd']:,.0f}), slippage ${market['slippage_usd']:,.0f}, "
+                         f"{market['waves']} waves"),
+        ("keepers", f"PnL ${keepers['pnl_usd']:,.0f}, {keepers['declined']} declined"),
+        ("after insurance", f"ADL ({adl['mode']}): {adl['count']} closes, ${adl['volume_usd']:,.0f}, ${adl['recovered_usd']:,.0f} "
+                            f"recovered; backstop took over ${backstop['taken_over_usd']:,.0f} ({backstop['count']})"),
+    ]
 
 
 def summary_table(summary: Mapping[str, Any], title: str | None = None) -> Table:

@@ -232,7 +232,9 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
             "accounts": totals.accounts,
         },
         **world.metrics.summary(),
+        **world.market_metrics.summary(),
         "messages": {"by_status": dict(sorted(by_status.items())), "events": dict(sorted(world.lifecycle.counts().items()))},
+        **insolvent_at_end(world, totals.bad_debt),
         "collateral_gap": world.invariants.collateral_gap(),
         "faults": world.effects.summary(),
         "oracle": {"max_deviation_pct": oracle_max_deviation_pct(world.series.data)},
@@ -241,6 +243,20 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
     if peak_memory is not None:
         summary["peak_python_memory_mb"] = round(peak_memory / 2**20, 1)
     return summary
+
+
+def insolvent_at_end(world: World, bad_debt: int) -> dict[str, Any]:
+    """Buckets still open with negative equity at the end (losses nobody liquidated, not yet bad debt),
+    and the protocol's loss: bad debt plus that shortfall.
+
+    Bad debt is recorded when a liquidation closes a bucket below zero; a bucket no keeper would
+    liquidate (its bonus is gone) stays open with the loss, so a risk figure counts both.
+    """
+    rows = world.protocol.engine.health_of(world.monitor.tracked())
+    under = [row for row in rows if row.equity < 0]
+    shortfall = usd(-sum(row.equity for row in under))
+    return {"insolvent": {"buckets": len(under), "shortfall_usd": shortfall},
+            "protocol_loss_usd": round(usd(bad_debt) + shortfall, 2)}
 
 
 def write_outputs(world: World, run_dir: Path, summary: dict[str, Any]) -> None:

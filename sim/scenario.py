@@ -20,14 +20,15 @@ from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
 from chains.schema import boolean, choice, integer, join, number, reject_unknown, string, table
 from protocol import ProtocolConfig
-from sim.agents_config import KeeperConfig, ReporterConfig, TraderConfig
+from sim.agents_config import ArbitrageurConfig, BackstopAgentConfig, KeeperConfig, ReporterConfig, TraderConfig
 from sim.overrides import apply_overrides
 from sim.prices import PriceModel
+from sim.reference import MarketSettings
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_LEVEL_KEYS = (
     "extends", "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
-    "prices", "protocol", "bridge", "agents", "faults", "metrics", "sweep",
+    "prices", "protocol", "bridge", "agents", "faults", "metrics", "market", "sweep",
 )
 
 
@@ -81,10 +82,14 @@ class Scenario:
     traders: TraderConfig
     keepers: KeeperConfig
     reporters: ReporterConfig
+    arbitrageurs: ArbitrageurConfig = field(default_factory=ArbitrageurConfig)
+    backstop: BackstopAgentConfig = field(default_factory=BackstopAgentConfig)
+    market: MarketSettings = field(default_factory=MarketSettings)
     reorgs: tuple[Reorg, ...] = ()
     forgeries: tuple[Forgery, ...] = ()
     sample_interval: float = 300.0
     invariant_interval: float = 60.0
+    wave_gap: float = 300.0  # seconds without a liquidation that separate two waves
     sweep: "SweepDefaults | None" = None  # what `xmargin sweep` runs when given no --param / --seeds
     source: str = ""
     overrides: tuple[str, ...] = ()  # the --set KEY=VALUE strings it was loaded with
@@ -168,10 +173,13 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
     protocol = ProtocolConfig.from_dict(data.get("protocol", {}))
     bridge = BridgeConfig.from_dict(data.get("bridge", {}))
     agents = table(data.get("agents", {}), "agents")
-    reject_unknown(agents, ("traders", "keepers", "reporters"), "agents")
+    reject_unknown(agents, ("traders", "keepers", "reporters", "arbitrageurs", "backstop"), "agents")
     metrics = table(data.get("metrics", {}), "metrics")
-    reject_unknown(metrics, ("sample_interval", "invariant_interval"), "metrics")
+    reject_unknown(metrics, ("sample_interval", "invariant_interval", "wave_gap"), "metrics")
     duration = number(data, "duration", "", above=0)
+    if protocol.backstop.chain is not None and protocol.backstop.chain not in vault_chains:
+        raise ConfigError(f"protocol.backstop.chain: {protocol.backstop.chain!r} is not a vault chain "
+                          f"({', '.join(vault_chains)})")
     return Scenario(
         name=string(data, "name", "", default=Path(source).stem if source else "scenario"),
         description=string(data, "description", "", default=""),
@@ -186,13 +194,17 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         traders=TraderConfig.from_dict(agents.get("traders", {}), "agents.traders"),
         keepers=KeeperConfig.from_dict(agents.get("keepers", {}), "agents.keepers"),
         reporters=ReporterConfig.from_dict(
-            agents.get("reporters", {}), "agents.reporters", reporters=protocol.oracle.reporters
+            agents.get("reporters", {}), "agents.reporters", reporters=protocol.oracle.reporters, duration=duration
         ),
+        arbitrageurs=ArbitrageurConfig.from_dict(agents.get("arbitrageurs", {}), "agents.arbitrageurs"),
+        backstop=BackstopAgentConfig.from_dict(agents.get("backstop", {}), "agents.backstop"),
+        market=MarketSettings.from_dict(data.get("market", {}), "market", protocol.feeds),
         reorgs=_reorgs(data, names, duration),
         forgeries=_forgeries(data, vault_chains, protocol, bridge, duration),
         sample_interval=number(metrics, "sample_interval", "metrics", default=300.0, minimum=1),
         invariant_interval=number(metrics, "invariant_interval", "metrics", default=60.0, minimum=1),
         sweep=_sweep_defaults(data),
+        wave_gap=number(metrics, "wave_gap", "metrics", default=300.0, above=0),
         source=source,
         raw=dict(data),
     )

@@ -1,4 +1,4 @@
-"""The simulated world of one run: the testbed, price paths, agents, metrics, invariants and the trace.
+"""The simulated world of one run: the testbed, the reference market, agents, metrics, invariants and the trace.
 
 Simulated time is seconds since genesis on one SimPy clock. Deploying the bridge and
 the protocol takes the first minute or two (the run starts when the last deployment
@@ -20,18 +20,23 @@ from chains import Chain, MinedBlock, revert_reason
 from chains.accounts import keyed_account
 from chains.engines import REFERENCE_ENGINE
 from chains.producer import sim_time_of
-from protocol import WAD, PriceUse
-from protocol.events import ContractEvent
-from protocol.messages import MarginLocked, Release, encode_body
+from protocol import WAD, AmmPool, PriceUse
+from protocol.events import AMM_EVENTS, ContractEvent
+from protocol.messages import Dest, MarginLocked, Release, encode_body
+from sim.agents.arbitrageur import Arbitrageur
 from sim.agents.keeper import Keeper
+from sim.agents.operators import BackstopOperator, DeleverageOperator
 from sim.agents.reporter import Reporter, oracle_rounds
 from sim.agents.trader import Trader
 from sim.fault_effects import FaultEffects
 from sim.feed import EventFeed, event_fields
 from sim.health import HealthMonitor
 from sim.invariants import Invariants
+from sim.market_metrics import MarketMetrics
 from sim.metrics import Metrics, TimeSeries, usd
+from sim.pools import PoolWatch
 from sim.prices import PricePath
+from sim.reference import ReferenceMarket
 from sim.scenario import Forgery, Scenario
 from sim.testbed import Stage, build_testbed
 from sim.trace import Trace
@@ -52,7 +57,8 @@ class World:
         self.trace = Trace(run_dir / "trace.jsonl" if run_dir is not None else None)
         trader_accounts = [keyed_account(f"trader-{i}", seed) for i in range(scenario.traders.count)]
         keeper_accounts = [keyed_account(f"keeper-{i}", seed) for i in range(scenario.keepers.count)]
-        agents: list[LocalAccount] = trader_accounts + keeper_accounts
+        arbitrageur_accounts = [keyed_account(f"arbitrageur-{i}", seed) for i in range(scenario.arbitrageurs.count)]
+        agents: list[LocalAccount] = trader_accounts + keeper_accounts + arbitrageur_accounts
         data_dir = run_dir / "relayers" if run_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-run-"))
         self.lifecycle = Lifecycle()
         self.lifecycle.subscribe(self._trace_message)  # before deployment, so its messages are traced whole
@@ -72,9 +78,14 @@ class World:
         self.prices = {
             feed: PricePath.generate(feed, model, scenario.duration, seed) for feed, model in scenario.prices.items()
         }
+        self.reference = ReferenceMarket(self.prices, scenario.market.impact)
+        pools = self.protocol.all_pools()
+        self.pool_watch = PoolWatch(pools)
+        self.initial_oracle = {feed: value / WAD for feed, value in self.protocol.oracle.prices(PriceUse.LIQUIDATION).items()}
         settlement_prior = mean_latency(scenario.bridge.route(scenario.perp_chain, scenario.vault_chains[0]).latency)
         self.metrics = Metrics(prior_settlement_delay=settlement_prior)
-        self.series = TimeSeries(list(self.prices))
+        self.market_metrics = MarketMetrics(self)
+        self.series = TimeSeries(list(self.prices), [pool.key for pool in pools])
         self.effects = FaultEffects(
             self.testbed.bridge_deployment.forger.address, self.price,
             lambda chain, token: self._asset_decimals(self.protocol.vault(chain).asset_of(token)),
@@ -100,13 +111,28 @@ class World:
         self.monitor.subscribe(self.metrics.on_scan)
         self.traders = [Trader(self, i, account) for i, account in enumerate(trader_accounts)]
         self.keepers = [Keeper(self, i, account) for i, account in enumerate(keeper_accounts)]
+        self.arbitrageurs = [Arbitrageur(self, i, account) for i, account in enumerate(arbitrageur_accounts)]
         self.reporters = [Reporter(self, i, account) for i, account in enumerate(self.protocol.reporters)]
+        self.backstop_operator = BackstopOperator(self)
+        self.deleverage_operator = DeleverageOperator(self)
+        self.keeper_addresses = {keeper.address: keeper for keeper in self.keepers}
+        self.arbitrageur_addresses = {arbitrageur.address for arbitrageur in self.arbitrageurs}
         self._by_account = {trader.address: trader for trader in self.traders}
         self.feed.subscribe(self._route_to_trader)
+        self.feed.subscribe(self.pool_watch.on_sync, "Sync")
+        self.feed.subscribe(self._route_to_keeper, "Seized", "Swap")
+        self.feed.subscribe(self.market_metrics.on_event, "PriceUpdated", "Swap", "Deleveraged", "TakenOver")
+        self.feed.subscribe(self._forced_trade, "PositionChanged")
+        self.feed.subscribe(self.deleverage_operator.on_event, "PositionChanged", "BadDebt")
         for keeper in self.keepers:
             self.monitor.subscribe(keeper.on_scan)
+        self.monitor.subscribe(self.backstop_operator.on_scan)
+        for arbitrageur in self.arbitrageurs:
+            arbitrageur.fund()
         self.record("world", "started", seed=seed, scenario=scenario.name, traders=len(self.traders),
-                    keepers=len(self.keepers), reporters=len(self.reporters))
+                    keepers=len(self.keepers), reporters=len(self.reporters), arbitrageurs=len(self.arbitrageurs),
+                    pools={pool.key: [self.pool_watch.reserves(pool.key).base, self.pool_watch.reserves(pool.key).quote]
+                           for pool in pools})
         self._start_processes()
 
     def close(self) -> None:
@@ -123,6 +149,8 @@ class World:
         env.process(oracle_rounds(self, self.reporters))
         for trader in self.traders:
             env.process(trader.run())
+        for arbitrageur in self.arbitrageurs:
+            arbitrageur.start()
         env.process(self._every(self.scenario.sample_interval, self.sample))
         env.process(self._every(self.scenario.invariant_interval, lambda: self.invariants.check(env.now)))
         for reorg in self.scenario.reorgs:
@@ -192,6 +220,7 @@ class World:
             }
         self.invariants.reorg_injected(chain_name, depth)
         report, resubmitted = self.testbed.reorg(chain_name, depth, left_out=left_out)
+        self.pool_watch.refresh(chain_name)
         self.record("faults", "reorg", chain=chain_name, depth=report.depth, old_head=report.old_head,
                     new_head=report.new_head, dropped=len(report.dropped), resubmitted=resubmitted,
                     deposits_left_out=len(left_out))
@@ -208,7 +237,10 @@ class World:
         self.feed.on_block(chain, block)
 
     def _trace_event(self, t: float, chain: str, event: ContractEvent) -> None:
-        self.trace.record(t, "event", chain=chain, event=type(event).__name__, **event_fields(event))
+        fields = event_fields(event)
+        if isinstance(event, AMM_EVENTS):
+            fields["pool"] = self.pool_by_address(chain, event.address).key  # a chain has several pools
+        self.trace.record(t, "event", chain=chain, event=type(event).__name__, **fields)
 
     def _trace_message(self, event: LifecycleEvent) -> None:
         fields = event.to_dict()
@@ -220,6 +252,23 @@ class World:
         trader = self._by_account.get(getattr(event, "account", None))
         if trader is not None:
             trader.on_event(t, chain, event)
+
+    def _route_to_keeper(self, t: float, chain: str, event: ContractEvent) -> None:
+        if type(event).__name__ == "Seized":
+            keeper = self.keeper_addresses.get(event.recipient) if event.dest == Dest.RECIPIENT else None
+            if keeper is not None:
+                keeper.on_seized(t, chain, event)
+        elif event.sender in self.keeper_addresses:
+            self.keeper_addresses[event.sender].on_swap(t, chain, event)
+
+    def _forced_trade(self, t: float, chain: str, event: ContractEvent) -> None:
+        """Liquidations, auto-deleveraging and the backstop trade in the reference market, and move it."""
+        if not (event.liquidation or event.account == self.protocol.backstop.address):
+            return
+        feed = self.scenario.protocol.markets[event.market].asset
+        notional = event.size_delta * event.price / WAD / WAD
+        self.reference.trade(feed, notional, t)
+        self.market_metrics.forced_trade(t, event, feed, notional)
 
     # -- services for agents ------------------------------------------------------------
 
@@ -242,15 +291,39 @@ class World:
             return "not mined"
         return None if receipt.status == 1 else revert_reason(chain, tx_hash)
 
+    def outcome(self, chain: Chain, tx_hash: HexBytes, patience: float = 120.0) -> Generator[Any, Any, str | None]:
+        """Wait (on the clock) until the transaction is mined, for at most ``patience`` seconds; then
+        :meth:`failure`'s answer ("not mined" if it never was: a reorg may have dropped it)."""
+        waited = 0.0
+        while self.failure(chain, tx_hash) == "not mined" and waited < patience:
+            yield self.env.timeout(chain.block_time)
+            waited += chain.block_time
+        return self.failure(chain, tx_hash)
+
     def price(self, feed: str) -> float:
-        return self.prices[feed].price_at(self.env.now)
+        """The reference price now: the fundamental moved by forced trading."""
+        return self.reference.price(feed, self.env.now)
+
+    def fundamental(self, feed: str) -> float:
+        """The scenario's price path now (exogenous)."""
+        return self.reference.fundamental(feed, self.env.now)
+
+    def pool_by_address(self, chain: str, address: str) -> AmmPool:
+        return self.pool_watch.pool_at(chain, address)
 
     def sample(self) -> None:
         oracle_prices = self.protocol.oracle.prices(PriceUse.LIQUIDATION)
+        pools = {}
+        for pool in self.protocol.all_pools():
+            reserves = self.pool_watch.reserves(pool.key)
+            pools[pool.key] = (pool.price(reserves), reserves.base / 10**pool.base_decimals,
+                               reserves.quote / 10**pool.quote_decimals)
         self.series.sample(
             self.env.now,
+            {feed: self.fundamental(feed) for feed in self.prices},
             {feed: self.price(feed) for feed in self.prices},
             {feed: value / WAD for feed, value in oracle_prices.items()},
+            pools,
             self.monitor.latest,
             usd(self.metrics.bad_debt),
             usd(self.metrics.insurance_drawn),
@@ -258,9 +331,13 @@ class World:
         )
 
     def holders(self) -> list[str]:
-        """Every address the run gave tokens to, or that may receive them (keepers, treasury owner)."""
+        """Every address the run gave tokens to, or that may receive them (keepers, the backstop's bonuses,
+        the treasury's owner), and the pools."""
         return [
             *(t.address for t in self.traders),
             *(k.address for k in self.keepers),
+            *(a.address for a in self.arbitrageurs),
+            self.protocol.backstop.address,
+            *(pool.address for pool in self.protocol.all_pools()),
             *self.protocol.deployers.values(),
         ]

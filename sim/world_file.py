@@ -218,7 +218,6 @@ def format_number(value: Decimal, places: int | None = None) -> str:
 def format_usd(wad: int) -> str:
     """A WAD USD amount: ``$1,234.56`` (small amounts keep their significant digits)."""
     value = from_wad(wad)
-    places = 2 if abs(value) >= 1 or value == 0 else 6
-    text = format_number(value, places=places)
+    text = f"{round(value, 2):,.2f}" if abs(value) >= 1 or value == 0 else format_number(value, places=6)
     return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 

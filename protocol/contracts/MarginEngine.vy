@@ -21,6 +21,10 @@
         pool by RELEASE when withdrawn. The engine mirrors each vault's pool and insurance fund
         per collateral, so it never promises more than they hold.
 
+        A liquidation's bonus comes only out of what is left once its loss is paid: it never adds to
+        bad debt. After the insurance fund, the deleverager (a separate contract, the only caller of
+        `deleverage`) may close profitable positions whose profit pays uncovered bad debt down.
+
         Storage is packed (two values per word where they fit) to keep a trade under 300k gas.
 """
 
@@ -223,6 +227,7 @@ LIQUIDATION: public(immutable(LiquidationParams))
 TREASURY_SHARE: public(immutable(uint256))
 
 owner: public(address)
+deleverager: address  # the auto-deleveraging contract, the only caller of `deleverage`
 collateral_count: public(uint256)
 market_count: public(uint256)
 all_feeds: uint256
@@ -316,6 +321,13 @@ def set_vault(chain_id: uint256, vault: address):
     log VaultSet(chain_id=chain_id, vault=vault)
 
 
+@external
+def set_deleverager(deleverager: address):
+    """@notice Allow `deleverager` (the auto-deleveraging contract) to call `deleverage`."""
+    assert msg.sender == self.owner, "only the owner"
+    self.deleverager = deleverager
+
+
 # -- trading ------------------------------------------------------------------
 
 
@@ -407,17 +419,19 @@ def liquidate(account: address, bucket: uint256) -> uint256:
         realized += pnl - funding
         closed_notional += self._abs(delta) * price // WAD
     self.balances[account][bucket] += realized
-    bonus: uint256 = closed_notional * params.bonus // WAD
-    paid: uint256 = self._take(account, bucket, bonus, messages.DEST_RECIPIENT, msg.sender, prices)
+    self._settle_debt(account, bucket, prices)
+    # the bonus comes only out of what is left once the debt is paid: it never adds to bad debt
+    paid: uint256 = 0
     from_gains: uint256 = 0
-    if paid < bonus:
+    if self.balances[account][bucket] >= 0:
+        bonus: uint256 = closed_notional * params.bonus // WAD
+        paid = self._take(account, bucket, bonus, messages.DEST_RECIPIENT, msg.sender, prices)
         gains: int256 = self.balances[account][bucket]
-        if gains > 0:
+        if paid < bonus and gains > 0:
             from_gains = min(convert(gains, uint256), bonus - paid)
             self.balances[account][bucket] = gains - convert(from_gains, int256)
             self.balances[msg.sender][0] += convert(from_gains, int256)
             self._register(msg.sender)
-    self._settle_debt(account, bucket, prices)
     if self._mmask(account, bucket) == 0:
         self._close_out(account, bucket)
     self._dispatch_pending(account)
@@ -433,6 +447,35 @@ def liquidate(account: address, bucket: uint256) -> uint256:
         realized_pnl=realized,
     )
     return closed_notional
+
+
+@external
+def deleverage(account: address, bucket: uint256, market: uint256, size_delta: int256) -> uint256:
+    """
+    @notice Auto-deleveraging, for the deleverager only: close `size_delta` of a position at the
+            liquidation price; its realised profit, up to the uncovered bad debt, pays that debt down
+            instead of being credited to the account. Returns the USD recovered.
+    """
+    assert msg.sender == self.deleverager, "only the deleverager"
+    size: int256 = self._load_position(account, bucket, market).size
+    assert size_delta != 0 and (size > 0) != (size_delta > 0) and self._abs(size_delta) <= self._abs(size), "not a reduction"
+    prices: uint256[MAX_FEEDS] = self._require_prices(self._feed_mask(account, bucket), PRICES_LIQUIDATION)
+    price: uint256 = prices[self._market_feed(market)]
+    self._accrue(market, price)
+    pnl: int256 = 0
+    funding: int256 = 0
+    pnl, funding = self._apply_trade(account, bucket, market, size_delta, price, 0, True)
+    realized: int256 = pnl - funding
+    recovered: uint256 = 0
+    if realized > 0:
+        recovered = min(convert(realized, uint256), self.uncovered_bad_debt)
+        self.uncovered_bad_debt -= recovered
+    self.balances[account][bucket] += realized - convert(recovered, int256)
+    self._settle_debt(account, bucket, prices)
+    if self._mmask(account, bucket) == 0:
+        self._close_out(account, bucket)
+    self._dispatch_pending(account)
+    return recovered
 
 
 @external

@@ -1,28 +1,42 @@
-"""Keepers: liquidate underwater buckets when it pays after gas, less eagerly the slower settlement is.
+"""Keepers: liquidate underwater buckets when it pays, and sell the collateral they are paid on the pools.
 
-A keeper's bonus is paid by ``Seize`` on the vault chain, so it bears settlement risk
-until the bridge delivers it. Two rules follow from that. Its willingness to act on an
-opportunity is ``1 / (1 + expected_delay / delay_tolerance)``, where the expected delay
-is the mean liquidation-to-seizure delay observed so far in the run (the bridge's
-configured latency until one is observed). And it carries at most ``max_unsettled``
-liquidations whose bonus is still in flight, so slow settlement throttles how fast
-the keepers can work through a cascade.
+A keeper's bonus is collateral seized for it on the vault chain (only what is left once the
+account's loss is paid), delivered by ``Seize`` over the bridge. Before it acts, a keeper previews
+the liquidation from the bucket's state and prices the bonus as it will realise it: sold on that
+vault chain's pool at the pool's current depth (slippage and the pool's fee counted), up to its
+slippage limit, the rest held at the reference price; it subtracts the gas of the liquidation
+and of each sale, and declines when what is left is below its minimum profit, as real keepers do.
+
+Three limits throttle it in a cascade. Settlement risk: its willingness is
+``1 / (1 + expected_delay / delay_tolerance)``, the expected delay being the mean
+liquidation-to-seizure delay observed so far (the bridge's configured latency before one is
+observed). At most ``max_unsettled`` liquidations whose bonus is still in flight. And its
+capital: bonuses in flight plus unsold inventory, at the reference price, never above
+``capital_usd``. Its inventory policy (``sell`` or ``hold``) decides what happens to seized
+collateral; a sale never goes below ``max_slippage`` under the reference price (its minimum-out),
+and what it could not sell is offered again at every scan.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Generator
 
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 
 from chains.seeding import derive_rng
 from protocol import WAD
+from protocol.amm import AmmPool, amount_out, max_sale
+from protocol.events import ContractEvent
+from protocol.liquidation import LiquidationPreview, preview_liquidation
 from sim.health import HealthScan
 
 if TYPE_CHECKING:
     from sim.world import World
 
 REACTION_MAX = 2.0  # seconds between seeing a scan and acting on it
+MAX_UINT = 2**256 - 1
 
 
 class Keeper:
@@ -33,42 +47,140 @@ class Keeper:
         self.name = f"keeper-{index}"
         self.config = world.scenario.keepers
         self.rng = derive_rng(world.scenario.seed, "keeper", index)
-        liquidation = world.scenario.protocol.liquidation
-        self.bonus = float(liquidation.bonus)
-        self.close_factor = float(liquidation.close_factor)
-        self.full_close_health = float(liquidation.full_close_health)
-        self.maintenance = min(float(m.maintenance_margin) for m in world.scenario.protocol.markets)
+        self.params = world.scenario.protocol.liquidation
+        self.quote = world.scenario.protocol.amm.quote
+        self.holdings: Counter[tuple[str, str]] = Counter()  # (chain, asset) -> native units held
+        self.transactions = 0
+        self._approved: set[str] = set()
+        self._selling: set[str] = set()  # pools with a sale in flight
+        self._in_flight: dict[HexBytes, float] = {}  # liquidations sent, not yet mined: expected bonus USD
+
+    # -- what the chains and the monitor say ---------------------------------------------
 
     def on_scan(self, scan: HealthScan) -> None:
-        candidates = scan.liquidatable
-        if candidates:
-            self.world.env.process(self._act(candidates))
+        if scan.liquidatable:
+            self.world.env.process(self._act(scan.liquidatable))
+        if self.config.inventory == "sell":
+            for chain, asset in sorted(self.holdings):
+                if self.holdings[(chain, asset)] and asset != self.quote:
+                    self.world.env.process(self._sell(chain, asset))
 
-    def expected_profit(self, health: int, maintenance_requirement: int) -> float:
-        notional = maintenance_requirement / WAD / self.maintenance
-        closing = 1.0 if health < self.full_close_health * WAD else self.close_factor
-        return self.bonus * closing * notional - self.config.gas_cost_usd
+    def on_seized(self, t: float, chain: str, event: ContractEvent) -> None:
+        """Collateral seized for this keeper arrived on a vault chain."""
+        asset = self.world.protocol.vault(chain).asset_of(event.token)
+        self.holdings[(chain, asset)] += event.amount
+        if self.config.inventory == "sell" and asset != self.quote:
+            self.world.env.process(self._sell(chain, asset))
+
+    def on_swap(self, t: float, chain: str, event: ContractEvent) -> None:
+        pool = self.world.pool_by_address(chain, event.address)
+        self.holdings[(chain, pool.asset)] -= event.amount_in
+
+    # -- pricing an opportunity --------------------------------------------------------
+
+    def bonus_value(self, preview: LiquidationPreview) -> tuple[float, int]:
+        """The bonus as this keeper would realise it (USD) and how many sales that takes."""
+        world = self.world
+        value, sales = preview.bonus_from_gains / WAD, 0
+        for cid, amount in preview.bonus_tokens:
+            info = world.protocol.catalog.by_cid(cid)
+            reference = world.price(info.asset)
+            pool = world.protocol.pools.get(info.chain, {}).get(info.asset)
+            if pool is None or info.asset == self.quote or self.config.inventory == "hold":
+                value += amount / 10**info.decimals * reference  # kept: worth the reference price
+                continue
+            sold = self.sellable(pool, amount)
+            if sold:
+                reserves = world.pool_watch.reserves(pool.key)
+                value += amount_out(sold, reserves.base, reserves.quote, pool.fee_pips) / 10**pool.quote_decimals \
+                    * world.price(self.quote)
+                sales += 1
+            value += (amount - sold) / 10**info.decimals * reference
+        return value, sales
+
+    def sellable(self, pool: AmmPool, amount: int) -> int:
+        """How much of ``amount`` can be sold now within the slippage limit."""
+        reserves = self.world.pool_watch.reserves(pool.key)
+        rate = self.world.price(pool.asset) / self.world.price(self.quote) * 10 ** (pool.quote_decimals - pool.base_decimals)
+        return min(amount, max_sale(reserves.base, reserves.quote, pool.fee_pips, rate, self.config.max_slippage))
+
+    def exposure(self) -> float:
+        """USD at risk now: bonuses sent or in flight, and unsold inventory at the reference price."""
+        world = self.world
+        in_flight = sum(self._in_flight.values())
+        unsettled = sum(r.bonus / WAD for r in world.metrics.liquidations
+                        if r.liquidator == self.address and r.seize_messages and r.settlement_delay is None)
+        held = sum(amount / 10**world.protocol.config.asset(asset).decimals * world.price(asset)
+                   for (chain, asset), amount in self.holdings.items() if asset != self.quote)
+        return in_flight + unsettled + held
 
     def willingness(self) -> float:
         return 1.0 / (1.0 + self.world.metrics.expected_settlement_delay() / self.config.delay_tolerance)
 
+    # -- acting --------------------------------------------------------------------------
+
     def _act(self, candidates: list[Any]) -> Generator[Any, Any, None]:
         world = self.world
         yield world.env.timeout(self.rng.uniform(0.0, REACTION_MAX))
+        self._forget_mined()
         room = self.config.max_unsettled - world.metrics.unsettled_for(self.address)
         for bucket in candidates:
             if room <= 0:
                 world.metrics.liquidations_skipped["unsettled bonuses at the cap"] += 1
                 continue
-            profit = self.expected_profit(bucket.health, bucket.maintenance_requirement)
+            state = world.protocol.engine.bucket(bucket.account, bucket.bucket)
+            if not state.liquidatable:
+                continue
+            preview = preview_liquidation(state, self.params, world.protocol.catalog)
+            value, sales = self.bonus_value(preview)
+            profit = value - self.config.gas_cost_usd * (1 + sales)
             if profit < self.config.min_profit_usd:
-                world.metrics.liquidations_skipped["unprofitable"] += 1
+                self._decline(bucket, "unprofitable")
+                continue
+            if self.exposure() + value > self.config.capital_usd:
+                self._decline(bucket, "keeper capital")
                 continue
             if self.rng.random() >= self.willingness():
                 world.metrics.liquidations_skipped["settlement delay"] += 1
                 continue
-            world.protocol.engine.liquidate(self.address, bucket.account, bucket.bucket)
+            tx_hash = world.protocol.engine.liquidate(self.address, bucket.account, bucket.bucket)
+            self._in_flight[HexBytes(tx_hash)] = value
+            self.transactions += 1
             world.metrics.liquidation_attempts += 1
             room -= 1
             world.record(self.name, "liquidate", account=bucket.account, bucket=bucket.bucket,
                          health=bucket.health, expected_profit_usd=round(profit, 2))
+
+    def _decline(self, bucket: Any, reason: str) -> None:
+        self.world.metrics.liquidations_skipped[reason] += 1
+        self.world.market_metrics.declined(self.address, bucket.account, bucket.bucket)
+
+    def _forget_mined(self) -> None:
+        perp = self.world.protocol.perp
+        for tx_hash in list(self._in_flight):
+            if self.world.failure(perp, tx_hash) != "not mined":
+                del self._in_flight[tx_hash]
+
+    def _sell(self, chain_name: str, asset: str) -> Generator[Any, Any, None]:
+        """Sell held collateral on the chain's pool, never below the slippage limit."""
+        world = self.world
+        pool = world.protocol.pools.get(chain_name, {}).get(asset)
+        if pool is None or pool.key in self._selling:
+            return
+        amount = self.sellable(pool, self.holdings[(chain_name, asset)])
+        if amount <= 0:
+            return
+        self._selling.add(pool.key)
+        rate = world.price(asset) / world.price(self.quote) * 10 ** (pool.quote_decimals - pool.base_decimals)
+        min_out = int(amount * rate * (1.0 - self.config.max_slippage))
+        token = world.protocol.token(chain_name, asset)
+        if pool.key not in self._approved:
+            token.approve(self.address, pool.address, MAX_UINT)
+            self._approved.add(pool.key)
+        tx_hash = pool.swap(self.address, "base", amount, min_out)
+        self.transactions += 1
+        world.record(self.name, "sell", pool=pool.key, amount=amount, min_out=min_out)
+        failure = yield from world.outcome(world.chains[chain_name], tx_hash)
+        if failure is not None:
+            world.record(self.name, "sale_refused", pool=pool.key, reason=failure)
+        self._selling.discard(pool.key)

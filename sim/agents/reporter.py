@@ -2,8 +2,17 @@
 
 This is how production oracle networks (Chainlink OCR, Pyth) reach the chain: reports
 are signed off chain and one transaction carries them all, and the on-chain aggregator
-checks every signature, takes the median and ignores outliers. Reporters are honest by
-default, with noise; faults per reporter and time window
+checks every signature, takes the median and ignores outliers.
+
+A reporter's view of a feed is a mix of two markets: ``(1 - pool_weight)`` times the
+reference price (off chain) plus ``pool_weight`` times the on-chain pools' time-weighted
+price over ``twap_window`` (in the quote asset, valued at its reference price). With
+``pool_sources = "all"`` a reporter takes the median TWAP of every pool of the asset (one
+pool manipulated out of three moves no reporter); with ``"own"`` reporter ``i`` reads only
+the pool on vault chain ``i mod n`` (sources differ by reporter, and the aggregator's median
+and outlier bound are the defence). So a drained pool can pull the oracle down.
+
+Reporters are honest by default, with noise; faults per reporter and time window
 (``agents.reporters.behaviours``): ``stale`` (signs nothing), ``outlier`` (reports
 price x factor), ``manipulating`` (drifts its reports from the true price to price x
 factor across the window).
@@ -11,6 +20,7 @@ factor across the window).
 
 from __future__ import annotations
 
+import statistics
 from typing import TYPE_CHECKING, Any, Generator
 
 from eth_account.signers.local import LocalAccount
@@ -36,12 +46,31 @@ class Reporter:
         self.config = world.scenario.reporters
         self.rng = derive_rng(world.scenario.seed, "reporter", index)
 
+    def market_price(self, feed: str) -> float:
+        """The reference price mixed with the TWAP of the pools this reporter reads."""
+        reference = self.world.price(feed)
+        weight = self.config.pool_weight
+        pools = self.sources(feed)
+        if weight == 0 or not pools:
+            return reference
+        twaps = [self.world.pool_watch.twap(pool.key, self.config.twap_window) for pool in pools]
+        pool_price = statistics.median(twaps) * self.world.price(pools[0].quote)
+        return (1.0 - weight) * reference + weight * pool_price
+
+    def sources(self, feed: str) -> list[Any]:
+        pools = self.world.pool_watch.of_asset(feed)
+        if self.config.pool_sources == "own" and pools:
+            chains = self.world.protocol.vault_chains
+            own = chains[self.index % len(chains)]
+            return [pool for pool in pools if pool.chain.name == own]
+        return pools
+
     def quote(self, feed: str, t: float) -> float | None:
         """What this reporter says ``feed`` is worth at ``t`` (None: it stays silent)."""
         behaviour = self.config.behaviour_of(self.index, t)
         if behaviour is not None and behaviour.kind == "stale":
             return None
-        price = self.world.price(feed) * (1.0 + self.config.noise * self.rng.gauss(0.0, 1.0))
+        price = self.market_price(feed) * (1.0 + self.config.noise * self.rng.gauss(0.0, 1.0))
         if behaviour is None or behaviour.kind == "honest":
             return price
         if behaviour.kind == "outlier":
@@ -52,7 +81,7 @@ class Reporter:
 
     def sign(self, t: float, timestamp: int, epoch: int) -> SignedReport | None:
         """This reporter's signed quotes of every feed for the reporter set's ``epoch`` (None: it stays silent)."""
-        quotes = {feed: self.quote(feed, t) for feed in self.world.prices}
+        quotes = {feed: self.quote(feed, t) for feed in self.world.reference.paths}
         if any(quote is None for quote in quotes.values()):
             return None
         prices = {feed: wad_price(quote) for feed, quote in quotes.items()}
@@ -65,6 +94,8 @@ def oracle_rounds(world: "World", reporters: list[Reporter]) -> Generator[Any, A
     yield env.timeout(derive_rng(world.scenario.seed, "oracle-rounds").uniform(0.0, interval))
     round_number = 0
     while True:
+        if world.scenario.reporters.pool_weight:
+            world.pool_watch.observe()
         timestamp = world.protocol.perp.next_timestamp
         epoch = world.protocol.oracle.epoch()
         signed = [(reporter, reporter.sign(env.now, timestamp, epoch)) for reporter in reporters]

@@ -154,7 +154,7 @@ class Trader:
         haircut = float(world.scenario.protocol.asset(plan.asset).haircut)
         margin_usd = plan.deposit_usd * (1.0 - haircut) / len(plan.legs)
         for leg in plan.legs:
-            price = world.prices[world.scenario.protocol.market(leg.market).asset].price_at(world.env.now)
+            price = world.price(world.scenario.protocol.market(leg.market).asset)
             size = wad_price(leg.leverage * margin_usd / price)
             transactions.append(engine.trade(self.address, leg.market, size if leg.long else -size, leg.bucket))
         yield world.env.timeout(CONFIRMATION_WAIT)

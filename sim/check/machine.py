@@ -128,8 +128,9 @@ def system_machine(prepared: Prepared, bounds: Bounds, workdir: Path, tally: Tal
             self.data_dir = Path(tempfile.mkdtemp(prefix="sequence-", dir=workdir))
             self.testbed = template.fresh(self.data_dir)
             self.testbed.keep_prices_fresh()
-            self.system = SystemInvariants(self.testbed, [u.address for u in self.testbed.users.values()],
-                                           prepared.supply)
+            holders = [*(u.address for u in self.testbed.users.values()),
+                       *(pool.address for pool in self.testbed.protocol.all_pools())]
+            self.system = SystemInvariants(self.testbed, holders, prepared.supply)
             for deposit in prepared.deposits:
                 self.system.deposited(*deposit)
             self.final = {chain.name: chain.finalized_number for chain in self.testbed.chains}

@@ -37,6 +37,9 @@ def render(manifest: Mapping[str, Any], addresses_file: str) -> list[RenderableT
             if kind == "tokens":
                 for asset, token in address.items():
                     contracts.add_row(name, f"token {manifest['assets'][asset]['symbol']}", token)
+            elif kind == "pools":
+                for asset, pool in address.items():
+                    contracts.add_row(name, f"pool {asset}/{manifest['amm']['quote']}", pool)
             else:
                 contracts.add_row(name, kind, address)
 

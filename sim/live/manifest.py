@@ -9,16 +9,19 @@ Layout (``version`` 1)::
                          "deployer": "0x...",
                          "accounts": [{"address": "0x...", "private_key": "0x..."}, ...],
                          "contracts": {"mailbox": "0x...", "engine": "0x...", "reader": "0x...",
-                                       "oracle": "0x..."}},
+                                       "oracle": "0x...", "deleverager": "0x...", "backstop": "0x..."}},
                 "vault-l1": {..., "contracts": {"mailbox": "0x...", "vault": "0x...",
-                                                "tokens": {"USDC": "0x...", ...}}}},
+                                                "tokens": {"USDC": "0x...", ...},
+                                                "pools": {"ETH": "0x...", ...}}}},   # each against amm.quote
      "accounts": [{"address": "0x...", "private_key": "0x..."}, ...],   # funded on every chain
      "token_grant": {"USDC": "1000000", ...},   # whole tokens each account holds on each vault chain
      "assets": {"USDC": {"symbol": "USDC", "decimals": 6}, ...}, "markets": ["ETH-PERP", ...],
+     "amm": {"quote": "USDC", "fee": "0.003"},
      "oracle": {"feeds": ["USDC", ...], "reporters": [{"address": ..., "private_key": ...}]},
      "bridge": {"validators": [...], "threshold": 3, "relayers": [...], "modes": {...}},
      "abis": {"Mailbox": [...], "CollateralVault": [...], "MarginEngine": [...], "MarginReader": [...],
-              "OracleAggregator": [...], "TestToken": [...]}}
+              "OracleAggregator": [...], "TestToken": [...], "AmmPool": [...], "Deleverager": [...],
+              "Backstop": [...]}}
 
 Private keys are of throwaway test accounts, printed by ``up`` as Anvil prints its own.
 """
@@ -43,7 +46,9 @@ from sim.world_spec import WorldSpec
 
 VERSION = 1
 FILE_MODE = 0o644
-PROTOCOL_ABIS = ("CollateralVault", "MarginEngine", "MarginReader", "OracleAggregator", "TestToken")
+PROTOCOL_ABIS = (
+    "CollateralVault", "MarginEngine", "MarginReader", "OracleAggregator", "TestToken", "AmmPool", "Deleverager", "Backstop",
+)
 
 
 def _key(account: LocalAccount) -> dict[str, str]:
@@ -54,11 +59,13 @@ def _contracts(name: str, protocol: ProtocolDeployment, bridge: BridgeDeployment
     contracts: dict[str, Any] = {"mailbox": bridge.mailbox_address(name)}
     if name == protocol.perp_chain:
         contracts.update(
-            engine=protocol.engine.address, reader=protocol.engine.reader.address, oracle=protocol.oracle.address
+            engine=protocol.engine.address, reader=protocol.engine.reader.address, oracle=protocol.oracle.address,
+            deleverager=protocol.deleverager.address, backstop=protocol.backstop.address,
         )
     if name in protocol.vault_chains:
         contracts["vault"] = protocol.vault(name).address
         contracts["tokens"] = {asset: token.address for asset, token in protocol.tokens[name].items()}
+        contracts["pools"] = {asset: pool.address for asset, pool in protocol.pools.get(name, {}).items()}
     return contracts
 
 
@@ -103,6 +110,7 @@ def build_manifest(
         "token_grant": {asset: str(amount) for asset, amount in grant.items()},
         "assets": {asset.name: {"symbol": asset.symbol, "decimals": asset.decimals} for asset in config.assets},
         "markets": [market.name for market in config.markets],
+        "amm": {"quote": config.amm.quote, "fee": str(config.amm.fee)},
         "oracle": {"feeds": list(config.feeds), "reporters": [_key(reporter) for reporter in protocol.reporters]},
         "bridge": {
             "validators": list(bridge.validator_addresses),

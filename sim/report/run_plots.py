@@ -1,4 +1,4 @@
-"""A run's plots (PNG): prices and oracle, equity vs maintenance, liquidations and bad debt, delays, message fates."""
+"""A run's plots (PNG): prices and oracle, pools, equity vs maintenance, liquidations and bad debt, delays, message fates."""
 
 from __future__ import annotations
 
@@ -32,17 +32,42 @@ def _hours(values: Iterable[float]) -> list[float]:
 
 
 def prices_plot(series: Mapping[str, Any], path: Path) -> None:
+    """Per feed: the scenario's path, the reference price forced trading moved (when it did), the oracle's."""
     hours = _hours(series["t"])
     feeds = sorted(series["prices"])
     figure, axes = plt.subplots(len(feeds), 1, figsize=(WIDTH, 2.4 * len(feeds)), sharex=True, squeeze=False)
     for axis, feed in zip(axes[:, 0], feeds):
-        axis.plot(hours, series["prices"][feed], label=f"{feed} reference price")
+        fundamental = series["prices"][feed]
+        line, = axis.plot(hours, fundamental, label=f"{feed} scenario price")
+        reference = series.get("reference", {}).get(feed, [])
+        if any(abs(r - f) > 1e-9 for r, f in zip(reference, fundamental)):
+            axis.plot(hours[: len(reference)], reference, color=line.get_color(), linestyle="-.",
+                      label=f"{feed} reference (moved by forced trading)")
         oracle = series["oracle"].get(feed, [])
         if oracle:
-            axis.plot(hours[: len(oracle)], oracle, linestyle="--", label=f"{feed} oracle (median of fresh reports)")
+            axis.plot(hours[: len(oracle)], [v if v else float("nan") for v in oracle], linestyle="--",
+                      label=f"{feed} oracle (median of fresh reports)")
         axis.set_ylabel("USD")
         axis.legend(loc="best", fontsize="small")
     axes[-1, 0].set_xlabel("simulated hours")
+    _save(figure, path)
+
+
+def pools_plot(series: Mapping[str, Any], path: Path) -> None:
+    """Each pool's price as an index of its asset's first scenario price (100 = no gap), and its quote reserve."""
+    hours = _hours(series["t"])
+    pools = series["pools"]
+    figure, (price_axis, reserve_axis) = plt.subplots(2, 1, figsize=(WIDTH, 5.4), sharex=True)
+    for key, values in sorted(pools.items()):
+        asset = key.split(":", 1)[1]
+        first = next((v for v in series["prices"].get(asset, []) if v), None) or next((v for v in values["price"] if v), 1.0)
+        price_axis.plot(hours[: len(values["price"])], [v / first * 100 for v in values["price"]], label=f"pool {key}")
+        reserve_axis.plot(hours[: len(values["quote_reserve"])], values["quote_reserve"], label=f"pool {key}")
+    price_axis.set_ylabel("price index (scenario start = 100)")
+    price_axis.legend(loc="best", fontsize="x-small", ncol=2)
+    reserve_axis.set_ylabel("quote tokens in pool")
+    reserve_axis.set_xlabel("simulated hours")
+    reserve_axis.legend(loc="best", fontsize="x-small", ncol=2)
     _save(figure, path)
 
 
@@ -123,8 +148,12 @@ def run_figures(run_dir: Path, series: Mapping[str, Any], records: list[Mapping[
         prices_plot(series, run_dir / "prices.png")
         margin_plot(series, run_dir / "margin.png")
         liquidations_plot(series, run_dir / "liquidations.png")
+        figures.append(Figure("prices.png", "Scenario prices (solid), the reference moved by forced trading (dash-dot) "
+                                            "and the oracle's (dashed), USD"))
+        if series.get("pools"):
+            pools_plot(series, run_dir / "pools.png")
+            figures.append(Figure("pools.png", "On-chain pool prices against the scenario's, and their quote reserves"))
         figures += [
-            Figure("prices.png", "Reference prices (solid) and the oracle's (dashed), USD"),
             Figure("margin.png", "Equity of accounts with positions against their maintenance requirement, USD"),
             Figure("liquidations.png", "Liquidations, and bad debt with what the insurance fund covered"),
         ]

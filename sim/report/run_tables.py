@@ -13,8 +13,8 @@ SHOWN = {  # summary keys the named tables cover (the rest is listed generically
     "scenario", "description", "seed", "status", "invariant_violation", "invariant_checks", "attack_successes",
     "trace_hash", "trace_events", "simulated_seconds", "wall_seconds", "simulated_per_wall_second",
     "evm_transactions_per_wall_second", "engine", "bad_debt_usd", "insurance_drawn_usd", "uncovered_bad_debt_usd",
-    "liquidations", "top_ups", "traders", "chains", "messages", "collateral_gap", "faults", "oracle", "vaults",
-    "peak_python_memory_mb",
+    "liquidations", "top_ups", "traders", "chains", "messages", "collateral_gap", "insolvent", "protocol_loss_usd", "faults", "oracle", "vaults",
+    "peak_python_memory_mb", "market", "keepers", "adl", "backstop",
 }
 
 
@@ -43,6 +43,8 @@ def run_tables(summary: Mapping[str, Any]) -> list[Table]:
     vaults = _vaults(summary)
     if vaults is not None:
         tables.insert(5, vaults)
+    if "market" in summary:
+        tables.insert(2, _market(summary))
     other = _other(summary)
     if other is not None:
         tables.append(other)
@@ -55,6 +57,9 @@ def _losses(s: Mapping[str, Any]) -> Table:
         ("bad debt", usd(s["bad_debt_usd"])),
         ("covered by the insurance fund", usd(s["insurance_drawn_usd"])),
         ("uncovered bad debt", usd(s["uncovered_bad_debt_usd"])),
+        ("left insolvent: buckets still open below zero equity", number(s.get("insolvent", {}).get("buckets", 0))),
+        ("their shortfall (a loss nobody liquidated)", usd(s.get("insolvent", {}).get("shortfall_usd", 0.0))),
+        ("protocol loss: bad debt and that shortfall", usd(s.get("protocol_loss_usd", s["bad_debt_usd"]))),
         ("margin credited without collateral (peak)", usd(faults.get("unbacked_margin_usd", 0.0))),
         ("paid to the attacker by forged releases", usd(faults.get("stolen_usd", 0.0))),
         ("forged messages accepted", number(len(s.get("attack_successes") or []))),
@@ -81,6 +86,31 @@ def _liquidations(s: Mapping[str, Any]) -> Table:
     rows += [("top-ups requested", number(top_ups["requested"])), ("top-ups credited", number(top_ups["credited"])),
              ("top-ups that arrived after the liquidation", number(top_ups["too_late"]))]
     return Table("Liquidations", ("what", "value"), rows, (False, True))
+
+
+def _market(s: Mapping[str, Any]) -> Table:
+    """How the market answered the liquidations: price falls, forced sales, and what came after insurance."""
+    market, keepers, adl, backstop = s["market"], s["keepers"], s["adl"], s["backstop"]
+    sales = market["forced_sales"]
+    amplification = "-" if market.get("amplification") is None else f"x{market['amplification']:.2f}"
+    rows = [
+        (f"{market['feed']} fall: scenario path", f"{market['exogenous_drop']:.1%}"),
+        (f"{market['feed']} fall: reference price (with forced trading)", f"{market['reference_drop']:.1%}"),
+        (f"{market['feed']} fall: oracle", f"{market['realised_drop']:.1%} ({amplification})"),
+        ("forced sales", usd(market["forced_sales_usd"])),
+        ("of which closed by liquidations", usd(sales["liquidations_usd"])),
+        ("of which keepers sold on pools", f"{usd(sales['keeper_pool_sales_usd'])} in {number(sales['keeper_pool_sales'])} swaps"),
+        ("slippage paid on those swaps", usd(market["slippage_usd"])),
+        ("liquidation waves", number(market["waves"])),
+        ("keepers' PnL (after gas)", usd(keepers["pnl_usd"])),
+        ("liquidations keepers declined as unprofitable", number(keepers["declined"])),
+        (f"auto-deleveraging ({adl['mode']})", f"{number(adl['count'])} closes, {usd(adl['volume_usd'])}, "
+                                              f"{usd(adl['recovered_usd'])} recovered"),
+        ("taken over by the backstop", f"{usd(backstop['taken_over_usd'])} ({number(backstop['count'])})"),
+    ]
+    rows += [(f"pool {key}: gap from the reference at the end", "-" if pool["deviation"] is None else f"{pool['deviation']:+.2%}")
+             for key, pool in market.get("pools", {}).items()]
+    return Table("Market response", ("what", "value"), rows, (False, True))
 
 
 def _delays(s: Mapping[str, Any]) -> Table:

@@ -40,6 +40,11 @@ def test_run_writes_the_run_directory_and_prints_json(run_dir):
         (["run", "demo", "--set", "=3"], "expected KEY=VALUE"),
         (["run", "demo", "--seed", "-4"], "Invalid value for '--seed'"),
         (["trace", "/no/such/run"], "no such run directory"),
+        (["run", "cascade", "--set", "protocol.amm.ETH.depth=0"], "protocol.amm.ETH.depth: must be positive, got 0"),
+        (["run", "cascade", "--set", "agents.reporters.twap_window=100000"],
+         "agents.reporters.twap_window: must not be longer than the run"),
+        (["run", "cascade", "--set", "agents.reporters.pool_weight=2"], "agents.reporters.pool_weight: must be <= 1"),
+        (["run", "cascade", "--set", "market.impact.coefficient=-0.1"], "market.impact.coefficient: must be >= 0"),
     ],
 )
 def test_bad_input_exits_2_with_the_reason_and_writes_nothing(tmp_path, arguments, message):

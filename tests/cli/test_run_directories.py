@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cli import main
 
-SHORT = ["--set", "duration=90", "--set", "agents.traders.count=1"]  # deployment takes the first 84 s
+SHORT = ["--set", "duration=150", "--set", "agents.traders.count=1"]  # deployment takes the first 120 s
 
 
 def one_error_line(result) -> str:
@@ -26,7 +26,7 @@ def test_runs_without_out_never_share_a_directory_and_force_replaces_one(tmp_pat
     runner = CliRunner()
     first = runner.invoke(main, ["run", "demo", *SHORT])
     assert first.exit_code == 0, first.output
-    default = Path("runs/demo-seed1-duration=90_agents.traders.count=1")  # the overrides are in the name
+    default = Path("runs/demo-seed1-duration=150_agents.traders.count=1")  # the overrides are in the name
     assert (default / "summary.json").is_file()
     stages = [line for line in first.stderr.splitlines() if line.startswith("demo (seed 1): ")]
     assert [s.split(": ", 1)[1] for s in stages[:4]] == [
@@ -57,7 +57,7 @@ def test_a_duration_that_ends_before_the_deployment_is_refused_naming_it(tmp_pat
     assert result.exit_code == 2
     line = one_error_line(result)
     assert "duration: 60 s ends before the deployment does" in line
-    assert "takes the first 84 s of simulated time" in line
+    assert "takes the first 120 s of simulated time" in line
     assert not out.exists()
 
 

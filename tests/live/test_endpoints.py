@@ -36,15 +36,19 @@ def test_the_addresses_file_lists_endpoints_accounts_and_deployed_contracts(live
     for name, chain in document["chains"].items():
         w3 = live.w3(name)
         assert chain["chain_id"] == w3.eth.chain_id
-        addresses = [a for kind, a in chain["contracts"].items() if kind != "tokens"]
+        addresses = [a for kind, a in chain["contracts"].items() if kind not in ("tokens", "pools")]
         addresses += list(chain["contracts"].get("tokens", {}).values())
+        addresses += list(chain["contracts"].get("pools", {}).values())
         assert all(len(w3.eth.get_code(address)) > 0 for address in addresses)
         for account in document["accounts"]:
             assert Account.from_key(account["private_key"]).address == account["address"]
             assert w3.eth.get_balance(account["address"]) > 0
-    assert set(document["chains"]["perp"]["contracts"]) == {"mailbox", "engine", "reader", "oracle"}
+    assert set(document["chains"]["perp"]["contracts"]) == {"mailbox", "engine", "reader", "oracle", "deleverager",
+                                                            "backstop"}
     assert set(document["chains"]["vault-l1"]["contracts"]["tokens"]) == {"USDC", "ETH", "BTC"}
-    assert set(document["abis"]) >= {"Mailbox", "CollateralVault", "MarginEngine", "OracleAggregator", "TestToken"}
+    assert set(document["chains"]["vault-l1"]["contracts"]["pools"]) == {"ETH", "BTC"}
+    assert set(document["abis"]) >= {"Mailbox", "CollateralVault", "MarginEngine", "OracleAggregator", "TestToken",
+                                     "AmmPool", "Deleverager", "Backstop"}
 
 
 def test_the_funded_accounts_hold_test_tokens_on_every_vault_chain(live):
@@ -165,6 +169,7 @@ def test_the_banner_shows_every_endpoint_contract_and_whole_private_keys(live):
     for name, url in live.world.urls.items():
         assert name in text and url in text
     assert live.manifest["chains"]["perp"]["contracts"]["engine"] in text
+    assert live.manifest["chains"]["vault-l2"]["contracts"]["pools"]["ETH"] in text
     for account in live.manifest["accounts"]:
         assert account["address"] in text and account["private_key"] in text  # never cut to fit the terminal
     assert "up.json" in text and "Ctrl-C to stop" in text

@@ -105,28 +105,46 @@ def test_a_loss_larger_than_the_collateral_is_bad_debt_drawn_from_insurance_firs
     open_long_eth(w)
     insurance_before = {c: w.ledger(c, "USDC").insurance for c in ("vault-l1", "vault-l2")}
     assert insurance_before == {"vault-l1": 100 * USDC, "vault-l2": 100 * USDC}
-    # at $1800: loss 10 * 200 = 2000 on 1000 of collateral. Full close:
-    #   bonus 10 * 1800 * 2.5 % = 450 paid first, the remaining 550 to the pool,
-    #   shortfall 2000 - 550 = 1450 = bad debt; insurance: 100 USDC on each vault = 200; uncovered 1250
+    # at $1800: loss 10 * 200 = 2000 on 1000 of collateral. Full close: the debt takes all 1000 to the pool,
+    #   nothing is left for a bonus (it never comes before the pool's claim), shortfall 2000 - 1000 = 1000
+    #   = bad debt; insurance: 100 USDC on each vault = 200; uncovered 800
     w.prices(USDC=1, ETH=1800, BTC=50_000)
     start = w.perp.head_number + 1
+    keeper_before = w.d.token("vault-l1", "USDC").balance_of(w.user("keeper").address)
     w.liquidate("keeper", "alice")
 
     [bad] = events(w, "BadDebt", start)
-    assert (bad.amount, bad.insurance_drawn, bad.uncovered) == (1_450 * WAD, 200 * WAD, 1_250 * WAD)
+    assert (bad.amount, bad.insurance_drawn, bad.uncovered) == (1_000 * WAD, 200 * WAD, 800 * WAD)
     totals = w.engine.totals()
-    assert (totals.bad_debt, totals.insurance_drawn, totals.uncovered_bad_debt) == (1_450 * WAD, 200 * WAD, 1_250 * WAD)
+    assert (totals.bad_debt, totals.insurance_drawn, totals.uncovered_bad_debt) == (1_000 * WAD, 200 * WAD, 800 * WAD)
+    [liquidated] = events(w, "Liquidated", start)
+    assert liquidated.bonus == 0
+    assert w.d.token("vault-l1", "USDC").balance_of(w.user("keeper").address) == keeper_before
     assert w.bucket("alice").equity == 0 and w.bucket("alice").balance == 0
 
     seizes = {e.chain_id: e.items for e in events(w, "SeizeDispatched", start)}
     l1, l2 = w.chains["vault-l1"].chain_id, w.chains["vault-l2"].chain_id
     assert [(i.amount, i.source, i.dest) for i in seizes[l1]] == [
-        (450 * USDC, Source.ACCOUNT, Dest.RECIPIENT), (550 * USDC, Source.ACCOUNT, Dest.POOL), (100 * USDC, Source.INSURANCE, Dest.POOL)]
+        (1_000 * USDC, Source.ACCOUNT, Dest.POOL), (100 * USDC, Source.INSURANCE, Dest.POOL)]
     assert [(i.amount, i.source, i.dest) for i in seizes[l2]] == [(100 * USDC, Source.INSURANCE, Dest.POOL)]
     for chain in ("vault-l1", "vault-l2"):
         ledger = w.ledger(chain, "USDC")
         assert ledger.insurance == 0 and ledger.conserved
     assert w.d.vault("vault-l1").locked(w.user("alice").address, "USDC") == 0
+
+
+def test_the_bonus_comes_only_out_of_collateral_left_after_the_debt(world):
+    w = world
+    open_long_eth(w)
+    # at $1910: loss 900 on 1000 of collateral, full close (health 100 / 573 < 0.95): the debt takes 900,
+    #   the bonus would be 10 * 1910 * 2.5 % = 477.5 but only the 100 left can pay it; no bad debt
+    w.prices(USDC=1, ETH=1910, BTC=50_000)
+    start = w.perp.head_number + 1
+    w.liquidate("keeper", "alice")
+    [liquidated] = events(w, "Liquidated", start)
+    assert liquidated.full_close and liquidated.bonus == 100 * WAD
+    assert events(w, "BadDebt", start) == [] and w.engine.totals().bad_debt == 0
+    assert w.d.token("vault-l1", "USDC").balance_of(w.user("keeper").address) == 100 * USDC
 
 
 def test_insurance_covers_all_the_bad_debt_when_it_can(world):
@@ -142,10 +160,10 @@ def test_insurance_covers_all_the_bad_debt_when_it_can(world):
     w.prices(USDC=1, ETH=1800, BTC=50_000)
     start = w.perp.head_number + 1
     w.liquidate("keeper", "alice")
-    # the same 1450 of bad debt, all of it out of vault-l1's 2100 USDC of insurance
+    # the same 1000 of bad debt, all of it out of vault-l1's 2100 USDC of insurance
     [bad] = events(w, "BadDebt", start)
-    assert (bad.amount, bad.insurance_drawn, bad.uncovered) == (1_450 * WAD, 1_450 * WAD, 0)
-    assert w.ledger("vault-l1", "USDC").insurance == (2_100 - 1_450) * USDC
+    assert (bad.amount, bad.insurance_drawn, bad.uncovered) == (1_000 * WAD, 1_000 * WAD, 0)
+    assert w.ledger("vault-l1", "USDC").insurance == (2_100 - 1_000) * USDC
     assert w.ledger("vault-l2", "USDC").insurance == 100 * USDC
 
 

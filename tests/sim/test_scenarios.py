@@ -7,7 +7,7 @@ import pytest
 from chains import ConfigError
 from sim.scenario import builtin_scenarios, load_scenario
 
-REQUIRED = {"calm", "crash", "crash-slow-bridge", "relayer-outage", "demo"}
+REQUIRED = {"calm", "crash", "crash-slow-bridge", "relayer-outage", "demo", "cascade", "cascade-deep"}
 
 
 def test_every_required_built_in_ships_and_validates():
@@ -15,6 +15,15 @@ def test_every_required_built_in_ships_and_validates():
     for name in builtin_scenarios():
         scenario = load_scenario(name)
         assert scenario.name == name and scenario.duration > 0 and scenario.description
+
+
+def test_cascade_deep_is_the_cascade_with_pools_ten_times_deeper():
+    cascade, deep = load_scenario("cascade"), load_scenario("cascade-deep")
+    assert cascade.traders.count == deep.traders.count == 100 and cascade.prices == deep.prices
+    assert cascade.reporters.pool_weight == deep.reporters.pool_weight == 0.5
+    assert cascade.prices["ETH"].crash_drop == 0.20 and cascade.prices["ETH"].crash_duration == 3600
+    for shallow, deeper in zip(cascade.protocol.amm.pools, deep.protocol.amm.pools):
+        assert deeper.depth == 10 * shallow.depth
 
 
 def test_crash_slow_bridge_is_the_crash_with_a_slow_bridge():
@@ -49,6 +58,18 @@ def test_overrides_reach_any_value():
         (["agents.reporters.behaviours=[{reporter = 9, kind = 'stale'}]"],
          "agents.reporters.behaviours[0].reporter: must be <= 4, got 9"),
         (["nonsense"], "expected KEY=VALUE"),
+        (["protocol.amm.ETH.depth=0"], "protocol.amm.ETH.depth: must be positive, got 0"),
+        (["protocol.amm.fee=0.5"], "protocol.amm.fee: must be below 0.1, got 0.5"),
+        (["agents.reporters.twap_window=9000"],
+         "agents.reporters.twap_window: must not be longer than the run (duration 2700 s), got 9000"),
+        (["agents.reporters.pool_weight=1.5"], "agents.reporters.pool_weight: must be <= 1, got 1.5"),
+        (["agents.reporters.pool_weight=-0.1"], "agents.reporters.pool_weight: must be >= 0, got -0.1"),
+        (["market.impact.coefficient=-1"], "market.impact.coefficient: must be >= 0, got -1"),
+        (["market.impact.model='cubic'"], "market.impact.model: must be one of 'linear', 'sqrt', got 'cubic'"),
+        (["market.impact.depth.ETH=0"], "market.impact.depth.ETH: must be > 0, got 0"),
+        (["agents.keepers.inventory='burn'"], "agents.keepers.inventory: must be one of 'sell', 'hold'"),
+        (["protocol.adl.mode='pray'"], "protocol.adl.mode: must be one of 'adl', 'socialise'"),
+        (["protocol.backstop.chain='perp'"], "protocol.backstop.chain: 'perp' is not a vault chain"),
     ],
 )
 def test_a_mistake_is_reported_with_its_path(overrides, message):
