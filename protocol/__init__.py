@@ -2,7 +2,8 @@
 
 Contracts (``protocol/contracts``): ``TestToken`` (ERC-20 collateral with real decimals),
 ``CollateralVault`` (vault chains), ``MarginEngine`` and its read-only ``MarginReader``, and
-``OracleAggregator`` (perp chain). Vaults and engine talk only through the Mailbox interface
+``OracleAggregator`` (perp chain), with ``DelayedOracle`` between it and the engine when the
+oracle has a delay. Vaults and engine talk only through the Mailbox interface
 (``dispatch`` / ``handle``); message bodies are described in :mod:`protocol.messages`.
 
 Units, everywhere (contracts, bindings, events):
@@ -33,6 +34,7 @@ from protocol.config import (
     ProtocolConfig,
     RateLimitConfig,
 )
+from protocol.delayed_oracle import DelayedOracle
 from protocol.deploy import ProtocolDeployment, deploy_protocol
 from protocol.engine import (
     CROSS,
@@ -48,7 +50,7 @@ from protocol.engine import (
 )
 from protocol.errors import ProtocolCallError, ProtocolError
 from protocol.messages import decode_body, encode_body
-from protocol.oracle import FeedState, Oracle, PriceUse, SignedReport
+from protocol.oracle import FeedState, Oracle, PriceSource, PriceUse, SignedReport
 from protocol.token import Token
 from protocol.units import WAD, from_units, from_wad, to_units, to_wad
 from protocol.vault import RequestStatus, Vault, VaultLedger, WithdrawalRequest
@@ -62,6 +64,7 @@ __all__ = [
     "Catalog",
     "CollateralHolding",
     "CollateralInfo",
+    "DelayedOracle",
     "EngineTotals",
     "FeeConfig",
     "FeedState",
@@ -71,6 +74,7 @@ __all__ = [
     "MarketConfig",
     "MarketState",
     "Oracle",
+    "PriceSource",
     "PriceUse",
     "OracleConfig",
     "PositionInfo",

@@ -8,7 +8,7 @@ from pathlib import Path
 from chains.compiler import Artifact, compile_contract
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
-CONTRACT_NAMES = ("TestToken", "CollateralVault", "OracleAggregator", "MarginEngine", "MarginReader")
+CONTRACT_NAMES = ("TestToken", "CollateralVault", "OracleAggregator", "DelayedOracle", "MarginEngine", "MarginReader")
 
 
 @lru_cache(maxsize=None)

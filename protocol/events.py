@@ -265,6 +265,16 @@ class ParametersChanged(ContractEvent):
     close_staleness: int
 
 
+# -- DelayedOracle ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Poked(ContractEvent):
+    timestamp: int
+    current: tuple[int, ...]  # liquidation prices now served, by feed id
+    next: tuple[int, ...]  # liquidation prices the next poke serves
+
+
 VAULT_EVENTS = (AssetListed, Deposited, WithdrawRequested, Released, WithdrawRefused, Seized, Funded, TreasuryWithdrawn)
 ENGINE_EVENTS = (
     VaultSet,
@@ -281,6 +291,7 @@ ENGINE_EVENTS = (
     BalanceMoved,
 )
 ORACLE_EVENTS = (Reported, PriceUpdated, ReportersChanged, ParametersChanged)
+DELAYED_ORACLE_EVENTS = (Poked,)
 META_FIELDS = tuple(f.name for f in fields(ContractEvent))
 
 
