@@ -48,6 +48,8 @@ class EventFeed:
     def __init__(self, protocol: ProtocolDeployment) -> None:
         self._contracts: dict[str, list[ContractBinding]] = defaultdict(list)
         self._contracts[protocol.perp_chain].extend([protocol.engine, protocol.oracle])
+        if protocol.delayed_oracle is not None:
+            self._contracts[protocol.perp_chain].append(protocol.delayed_oracle)
         for name in protocol.vault_chains:
             self._contracts[name].append(protocol.vault(name))
         self._listeners: dict[str, list[EventListener]] = defaultdict(list)

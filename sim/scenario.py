@@ -172,6 +172,7 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
     metrics = table(data.get("metrics", {}), "metrics")
     reject_unknown(metrics, ("sample_interval", "invariant_interval"), "metrics")
     duration = number(data, "duration", "", above=0)
+    _check_oracle_delay(protocol, duration)
     return Scenario(
         name=string(data, "name", "", default=Path(source).stem if source else "scenario"),
         description=string(data, "description", "", default=""),
@@ -196,6 +197,15 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         source=source,
         raw=dict(data),
     )
+
+
+def _check_oracle_delay(protocol: ProtocolConfig, duration: float) -> None:
+    """A delay as long as the run would publish no price but the initial one: surely a mistake."""
+    if protocol.oracle.delay >= duration:
+        raise ConfigError(
+            f"protocol.oracle.delay: {protocol.oracle.delay} s is not shorter than the run (duration = {duration:g} s): "
+            f"the engine would act on the initial prices throughout"
+        )
 
 
 def _sweep_defaults(data: Mapping[str, Any]) -> SweepDefaults | None:

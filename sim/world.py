@@ -24,6 +24,7 @@ from protocol import WAD, PriceUse
 from protocol.events import ContractEvent
 from protocol.messages import MarginLocked, Release, encode_body
 from sim.agents.keeper import Keeper
+from sim.agents.poker import Poker
 from sim.agents.reporter import Reporter, oracle_rounds
 from sim.agents.trader import Trader
 from sim.fault_effects import FaultEffects
@@ -93,7 +94,7 @@ class World:
         self.lifecycle.subscribe(self.invariants.on_lifecycle)
 
         self.monitor = HealthMonitor(
-            self.env, self.protocol.engine, self.protocol.oracle, scenario.keepers.scan_interval,
+            self.env, self.protocol.engine, self.protocol.engine_oracle, scenario.keepers.scan_interval,
             maintenance_margin=min(float(m.maintenance_margin) for m in scenario.protocol.markets),
         )
         self.feed.subscribe(self.monitor.on_event, "PositionChanged", "Liquidated", "CollateralMoved", "CollateralCredited")
@@ -101,6 +102,8 @@ class World:
         self.traders = [Trader(self, i, account) for i, account in enumerate(trader_accounts)]
         self.keepers = [Keeper(self, i, account) for i, account in enumerate(keeper_accounts)]
         self.reporters = [Reporter(self, i, account) for i, account in enumerate(self.protocol.reporters)]
+        delayed = self.protocol.delayed_oracle
+        self.poker = Poker(self, delayed) if delayed is not None else None
         self._by_account = {trader.address: trader for trader in self.traders}
         self.feed.subscribe(self._route_to_trader)
         for keeper in self.keepers:
@@ -246,7 +249,7 @@ class World:
         return self.prices[feed].price_at(self.env.now)
 
     def sample(self) -> None:
-        oracle_prices = self.protocol.oracle.prices(PriceUse.LIQUIDATION)
+        oracle_prices = self.protocol.engine_oracle.prices(PriceUse.LIQUIDATION)  # what the engine acts on
         self.series.sample(
             self.env.now,
             {feed: self.price(feed) for feed in self.prices},

@@ -9,7 +9,7 @@ Layout (``version`` 1)::
                          "deployer": "0x...",
                          "accounts": [{"address": "0x...", "private_key": "0x..."}, ...],
                          "contracts": {"mailbox": "0x...", "engine": "0x...", "reader": "0x...",
-                                       "oracle": "0x..."}},
+                                       "oracle": "0x...", "delayed_oracle": "0x..." (with an oracle delay)}},
                 "vault-l1": {..., "contracts": {"mailbox": "0x...", "vault": "0x...",
                                                 "tokens": {"USDC": "0x...", ...}}}},
      "accounts": [{"address": "0x...", "private_key": "0x..."}, ...],   # funded on every chain
@@ -18,7 +18,7 @@ Layout (``version`` 1)::
      "oracle": {"feeds": ["USDC", ...], "reporters": [{"address": ..., "private_key": ...}]},
      "bridge": {"validators": [...], "threshold": 3, "relayers": [...], "modes": {...}},
      "abis": {"Mailbox": [...], "CollateralVault": [...], "MarginEngine": [...], "MarginReader": [...],
-              "OracleAggregator": [...], "TestToken": [...]}}
+              "OracleAggregator": [...], "DelayedOracle": [...], "TestToken": [...]}}
 
 Private keys are of throwaway test accounts, printed by ``up`` as Anvil prints its own.
 """
@@ -43,7 +43,7 @@ from sim.world_spec import WorldSpec
 
 VERSION = 1
 FILE_MODE = 0o644
-PROTOCOL_ABIS = ("CollateralVault", "MarginEngine", "MarginReader", "OracleAggregator", "TestToken")
+PROTOCOL_ABIS = ("CollateralVault", "MarginEngine", "MarginReader", "OracleAggregator", "DelayedOracle", "TestToken")
 
 
 def _key(account: LocalAccount) -> dict[str, str]:
@@ -56,6 +56,8 @@ def _contracts(name: str, protocol: ProtocolDeployment, bridge: BridgeDeployment
         contracts.update(
             engine=protocol.engine.address, reader=protocol.engine.reader.address, oracle=protocol.oracle.address
         )
+        if protocol.delayed_oracle is not None:
+            contracts["delayed_oracle"] = protocol.delayed_oracle.address
     if name in protocol.vault_chains:
         contracts["vault"] = protocol.vault(name).address
         contracts["tokens"] = {asset: token.address for asset, token in protocol.tokens[name].items()}
