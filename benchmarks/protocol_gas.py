@@ -130,6 +130,10 @@ def main() -> None:
     figures.append(("oracle update, 5 reporters", one_feed, "5 signed reports of 1 feed in one transaction"))
     figures.append(("oracle update, 5 reporters, 3 feeds", all_feeds, "5 signed reports of USDC, ETH and BTC"))
 
+    poke_fresh, poke_stale, delayed_size = delayed_oracle_figures()
+    figures.append(("poke the delayed oracle, 3 feeds", poke_fresh, "reports a block old: the aggregate is cached"))
+    figures.append(("poke, every report stale", poke_stale, "the aggregator recomputes all 3 uses of 3 feeds"))
+
     width = max(len(name) for name, _, _ in figures)
     print(f"protocol gas (budget {BUDGET:,} each; mock mailbox; seed {SEED})")
     for name, gas, note in figures:
@@ -140,6 +144,19 @@ def main() -> None:
                                  ("OracleAggregator", perp, d.oracle.address),
                                  ("CollateralVault", chains["vault-l1"], d.vault("vault-l1").address)):
         print(f"  {name:<{width}}  {len(chain.w3.eth.get_code(address)):>9,}")
+    print(f"  {'DelayedOracle':<{width}}  {delayed_size:>9,}")
+
+
+def delayed_oracle_figures() -> tuple[int, int, int]:
+    """Gas of ``poke()`` right after a round of reports and long after the last one; the contract's code size."""
+    _, d, _, users = setup({"oracle": {"delay": 3_600}})
+    perp, delayed = d.perp, d.delayed_oracle
+    perp.set_next_timestamp(delayed.next_poke() - 1)
+    prices(d, USDC=1, ETH=2000, BTC=50_000)
+    fresh = confirm(perp, delayed.poke(users["bob"]))["gasUsed"]
+    perp.set_next_timestamp(delayed.next_poke())
+    stale = confirm(perp, delayed.poke(users["bob"]))["gasUsed"]
+    return fresh, stale, len(perp.w3.eth.get_code(delayed.address))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Contracts (``protocol/contracts``): ``TestToken`` (ERC-20 collateral with real d
 ``CollateralVault`` and the constant-product ``AmmPool`` markets (vault chains), ``MarginEngine``
 and its read-only ``MarginReader``, ``OracleAggregator``, ``Deleverager`` (auto-deleveraging or
 socialised loss after the insurance fund) and ``Backstop`` (the protocol's liquidator of last
-resort) on the perp chain. Vaults and engine talk only through the Mailbox interface
+resort) on the perp chain, with ``DelayedOracle`` between the aggregator and the engine when the
+oracle has a delay. Vaults and engine talk only through the Mailbox interface
 (``dispatch`` / ``handle``); message bodies are described in :mod:`protocol.messages`.
 
 Units, everywhere (contracts, bindings, events):
@@ -41,6 +42,7 @@ from protocol.config import (
     RateLimitConfig,
 )
 from protocol.deleverager import Backstop, BackstopTotals, Deleverager, DeleveragerTotals
+from protocol.delayed_oracle import DelayedOracle
 from protocol.deploy import ProtocolDeployment, deploy_protocol
 from protocol.engine import (
     CROSS,
@@ -56,7 +58,7 @@ from protocol.engine import (
 )
 from protocol.errors import ProtocolCallError, ProtocolError
 from protocol.messages import decode_body, encode_body
-from protocol.oracle import FeedState, Oracle, PriceUse, SignedReport
+from protocol.oracle import FeedState, Oracle, PriceSource, PriceUse, SignedReport
 from protocol.token import Token
 from protocol.units import WAD, from_units, from_wad, to_units, to_wad
 from protocol.vault import RequestStatus, Vault, VaultLedger, WithdrawalRequest
@@ -79,6 +81,7 @@ __all__ = [
     "CollateralInfo",
     "Deleverager",
     "DeleveragerTotals",
+    "DelayedOracle",
     "EngineTotals",
     "FeeConfig",
     "FeedState",
@@ -89,6 +92,7 @@ __all__ = [
     "MarketState",
     "Observation",
     "Oracle",
+    "PriceSource",
     "PriceUse",
     "OracleConfig",
     "PositionInfo",

@@ -9,7 +9,7 @@ from chains.compiler import Artifact, compile_contract
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 CONTRACT_NAMES = (
-    "TestToken", "CollateralVault", "OracleAggregator", "MarginEngine", "MarginReader", "AmmPool", "Deleverager",
+    "TestToken", "CollateralVault", "OracleAggregator", "DelayedOracle", "MarginEngine", "MarginReader", "AmmPool", "Deleverager",
     "Backstop",
 )
 

@@ -20,6 +20,7 @@ from protocol.units import exact_decimal, scaled
 MAX_ASSETS = 8  # one oracle feed per asset; the engine prices at most 8 feeds
 MAX_MARKETS = 8
 MAX_REPORTERS = 16
+MAX_ORACLE_DELAY = 2**32 - 1  # the DelayedOracle's bound
 
 DEFAULT_ASSETS: dict[str, dict[str, Any]] = {
     "USDC": {
@@ -80,6 +81,7 @@ DEFAULT_ORACLE: dict[str, Any] = {
     "max_deviation": 0.05,
     "liquidation_staleness": 600,
     "close_staleness": None,  # how long a position-reducing trade may use the last valid price; None: staleness
+    "delay": 0,  # seconds the engine's prices lag the aggregator's (a DelayedOracle between them); 0: none
 }
 DEFAULT_FEES: dict[str, Any] = {"treasury_share": 0.2}
 DEFAULT_AMM: dict[str, Any] = {"enabled": True, "fee": 0.003, "quote": "USDC"}  # Uniswap v2's 0.3 %
@@ -148,6 +150,7 @@ class OracleConfig:
     max_deviation: Decimal
     liquidation_staleness: int
     close_staleness: int  # between staleness and liquidation_staleness
+    delay: int = 0  # the engine reads prices through a DelayedOracle this many seconds late (0: directly)
 
 
 @dataclass(frozen=True)
@@ -397,6 +400,7 @@ def _parse_oracle(entry: Mapping[str, Any], where: str) -> OracleConfig:
         max_deviation=_fraction(entry, "max_deviation", where, positive=True),
         liquidation_staleness=liquidation_staleness,
         close_staleness=close_staleness,
+        delay=integer(entry, "delay", where, minimum=0, maximum=MAX_ORACLE_DELAY),
     )
 
 

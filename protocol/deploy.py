@@ -2,8 +2,9 @@
 
 Each vault chain gets one test token per asset, a CollateralVault and a constant-product AmmPool
 per asset against the quote asset (seeded at the asset's initial price with the configured
-depth); the perp chain gets the OracleAggregator, the MarginEngine and its MarginReader, the
-Deleverager and the Backstop. Remotes are wired both ways, reporters (keys derived from the seed)
+depth); the perp chain gets the OracleAggregator (with a DelayedOracle in front of it when
+``protocol.oracle.delay`` is set), the MarginEngine and its MarginReader, the Deleverager and the
+Backstop. Remotes are wired both ways, reporters (keys derived from the seed)
 are registered, funded with gas and post the initial prices, and each vault's pool and insurance
 fund are seeded. Seeding dispatches FUNDED messages (and the backstop's deposit a MARGIN_LOCKED):
 the engine counts them once the bridge has delivered them. The deployer of each chain owns every
@@ -32,8 +33,10 @@ from protocol.artifacts import artifact
 from protocol.catalog import Catalog, CollateralInfo
 from protocol.config import AmmPoolConfig, AssetConfig, MarketConfig, ProtocolConfig
 from protocol.deleverager import MODES, Backstop, Deleverager
+from protocol.config import MarketConfig, ProtocolConfig
+from protocol.delayed_oracle import DelayedOracle
 from protocol.engine import MarginEngine
-from protocol.oracle import Oracle
+from protocol.oracle import Oracle, PriceSource
 from protocol.token import Token
 from protocol.units import Number, to_wad
 from protocol.vault import Vault
@@ -61,10 +64,16 @@ class ProtocolDeployment:
     deleverager: Deleverager
     backstop: Backstop
     backstop_chain: str  # the vault chain holding the backstop's margin
+    delayed_oracle: DelayedOracle | None = None  # between the aggregator and the engine when the oracle has a delay
 
     @property
     def perp(self) -> Chain:
         return self.chain_set[self.perp_chain]
+
+    @property
+    def engine_oracle(self) -> PriceSource:
+        """Where the engine reads its prices: the delayed oracle if there is one, else the aggregator."""
+        return self.delayed_oracle if self.delayed_oracle is not None else self.oracle
 
     def vault(self, chain: str) -> Vault:
         try:
@@ -155,11 +164,14 @@ def deploy_protocol(
         config.oracle.liquidation_staleness,
         config.oracle.close_staleness,
     )
+    delayed_contract = (
+        deploy(perp, build("DelayedOracle"), oracle_contract.address, config.oracle.delay) if config.oracle.delay else None
+    )
     engine_contract = deploy(
         perp,
         build("MarginEngine"),
         mailboxes[perp_chain],
-        oracle_contract.address,
+        (delayed_contract or oracle_contract).address,
         [(c.chain_id, c.token, 10**c.decimals, to_wad(c.haircut), c.feed) for c in catalog.collaterals],
         [_market_params(config, market) for market in config.markets],
         (
@@ -233,8 +245,11 @@ def deploy_protocol(
         deleverager=Deleverager(perp, deleverager_contract, catalog),
         backstop=Backstop(perp, backstop_contract, catalog),
         backstop_chain=backstop_chain,
+        delayed_oracle=DelayedOracle(perp, delayed_contract, config.feeds) if delayed_contract is not None else None,
     )
     confirm(perp, deployment.post_prices({a.name: a.initial_price for a in config.assets}))
+    if deployment.delayed_oracle is not None:  # the first poke publishes the initial prices at once
+        confirm(perp, deployment.delayed_oracle.poke(deployers[perp_chain]))
     return deployment
 
 

@@ -328,6 +328,14 @@ class TakenOver(ContractEvent):
 class OperatorSet(ContractEvent):
     operator: str
     allowed: bool
+# -- DelayedOracle ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Poked(ContractEvent):
+    timestamp: int
+    current: tuple[int, ...]  # liquidation prices now served, by feed id
+    next: tuple[int, ...]  # liquidation prices the next poke serves
 
 
 VAULT_EVENTS = (AssetListed, Deposited, WithdrawRequested, Released, WithdrawRefused, Seized, Funded, TreasuryWithdrawn)
@@ -349,6 +357,7 @@ ORACLE_EVENTS = (Reported, PriceUpdated, ReportersChanged, ParametersChanged)
 AMM_EVENTS = (Mint, Burn, Swap, Sync)
 DELEVERAGER_EVENTS = (Deleveraged, OperatorSet)
 BACKSTOP_EVENTS = (TakenOver, OperatorSet)
+DELAYED_ORACLE_EVENTS = (Poked,)
 META_FIELDS = tuple(f.name for f in fields(ContractEvent))
 
 

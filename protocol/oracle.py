@@ -60,8 +60,9 @@ class SignedReport:
     s: bytes
 
 
-class Oracle(ContractBinding):
-    EVENTS = ORACLE_EVENTS
+class PriceSource(ContractBinding):
+    """A contract the engine can read its prices from (``read_prices(feeds, use)``): the aggregator, or
+    the delayed oracle in front of it."""
 
     def __init__(self, chain: Chain, contract: Contract, feeds: Sequence[str]) -> None:
         super().__init__(chain, contract)
@@ -74,6 +75,15 @@ class Oracle(ContractBinding):
             return self.feeds.index(feed)
         raise ProtocolError(f"unknown oracle feed {feed!r}; feeds: {', '.join(self.feeds)}")
 
+    def prices(self, use: PriceUse = PriceUse.OPEN) -> dict[str, int]:
+        """Every feed's price for ``use`` in one call; 0 where none is usable."""
+        values = self._call(self.fn.read_prices(list(range(len(self.feeds))), int(use)))
+        return dict(zip(self.feeds, values))
+
+
+class Oracle(PriceSource):
+    EVENTS = ORACLE_EVENTS
+
     # -- reads ------------------------------------------------------------------
 
     def price(self, feed: str | int) -> int:
@@ -82,11 +92,6 @@ class Oracle(ContractBinding):
 
     def liquidation_price(self, feed: str | int) -> int:
         return self._call(self.fn.liquidation_price(self.feed_id(feed)))
-
-    def prices(self, use: PriceUse = PriceUse.OPEN) -> dict[str, int]:
-        """Every feed's price for ``use`` in one call; 0 where none is usable."""
-        values = self._call(self.fn.read_prices(list(range(len(self.feeds))), int(use)))
-        return dict(zip(self.feeds, values))
 
     def feed_state(self, feed: str | int) -> FeedState:
         feed_id = self.feed_id(feed)

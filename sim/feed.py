@@ -51,7 +51,8 @@ class EventFeed:
 
     def __init__(self, protocol: ProtocolDeployment) -> None:
         self._contracts: dict[str, dict[bytes, ContractBinding]] = defaultdict(dict)  # chain -> address -> binding
-        for binding in (protocol.engine, protocol.oracle, protocol.deleverager, protocol.backstop):
+        perp_contracts = (protocol.engine, protocol.oracle, protocol.deleverager, protocol.backstop, protocol.delayed_oracle)
+        for binding in filter(None, perp_contracts):
             self._contracts[protocol.perp_chain][to_canonical_address(binding.address)] = binding
         for name in protocol.vault_chains:
             for binding in (protocol.vault(name), *protocol.pools.get(name, {}).values()):

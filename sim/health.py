@@ -16,7 +16,7 @@ from typing import Any, Callable, Generator
 
 import simpy
 
-from protocol import MarginEngine, Oracle, PriceUse
+from protocol import MarginEngine, PriceSource, PriceUse
 from protocol.engine import BucketHealth
 from protocol.events import ContractEvent
 
@@ -55,7 +55,9 @@ class _Reading:
 
 
 class HealthMonitor:
-    def __init__(self, env: simpy.Environment, engine: MarginEngine, oracle: Oracle, interval: float,
+    """Scans every ``interval``; ``oracle`` is where the engine reads its prices (the delayed oracle if any)."""
+
+    def __init__(self, env: simpy.Environment, engine: MarginEngine, oracle: PriceSource, interval: float,
                  maintenance_margin: float, full_every: int = FULL_EVERY) -> None:
         self.env = env
         self.engine = engine

@@ -4,7 +4,8 @@ Nobody reports prices in ``xmargin up`` (or in a plugin testbed, unless the test
 yet a price older than the oracle's staleness bound blocks new risk. Every half staleness period every reporter re-reports each feed's
 last valid price, in one signed batch on the perp chain: prices stay where they are
 (including where a user moved them with the reporter keys from the addresses file)
-and stay fresh.
+and stay fresh. With an oracle delay, the heartbeat also pokes the DelayedOracle when a
+poke is due, so the engine's prices move on one delay behind.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def refresh_prices(protocol: ProtocolDeployment) -> None:
             prices[feed] = from_wad(last)
     if prices:
         protocol.post_prices(prices)
+    delayed = protocol.delayed_oracle
+    if delayed is not None and protocol.perp.next_timestamp >= delayed.next_poke():
+        delayed.poke(protocol.deployers[protocol.perp_chain])
 
 
 def keep_prices_fresh(

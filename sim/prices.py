@@ -22,8 +22,12 @@ SECONDS_PER_YEAR = 365.25 * 24 * 3600
 
 # Approximate shapes of historical crashes: (hours since start, price relative to start).
 HISTORICAL_SHAPES: dict[str, tuple[tuple[float, float], ...]] = {
-    # ETH on 12-13 March 2020: about -43% within a day, most of it in a few hours.
-    "black-thursday-2020": ((0, 1.0), (6, 0.88), (10, 0.70), (13, 0.57), (18, 0.62), (24, 0.60)),
+    # ETH on 12-13 March 2020, $195 -> $96: -30% within 12 hours, a slide through the night and a
+    # bottom of -51% about 26 hours in, then a partial rebound.
+    "black-thursday-2020": (
+        (0, 1.0), (4, 0.97), (8, 0.90), (10, 0.80), (12, 0.70), (15, 0.65), (18, 0.62), (21, 0.60),
+        (24, 0.55), (26, 0.49), (28, 0.56), (30, 0.62),
+    ),
     # ETH on 19 May 2021: about -40% intraday, half of it regained by the evening.
     "may-19-2021": ((0, 1.0), (4, 0.86), (7, 0.62), (9, 0.70), (14, 0.78), (24, 0.80)),
     # LUNA/UST week, May 2022, on a major collateral asset: a stepwise slide of about -35%.

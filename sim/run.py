@@ -237,7 +237,7 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
         **insolvent_at_end(world, totals.bad_debt),
         "collateral_gap": world.invariants.collateral_gap(),
         "faults": world.effects.summary(),
-        "oracle": {"max_deviation_pct": oracle_max_deviation_pct(world.series.data)},
+        "oracle": {"max_deviation_pct": oracle_max_deviation_pct(world.series.data), **poke_counts(world)},
         "vaults": vault_ledgers(world),
     }
     if peak_memory is not None:
@@ -270,8 +270,15 @@ def write_outputs(world: World, run_dir: Path, summary: dict[str, Any]) -> None:
     write_run_report(run_dir)
 
 
+def poke_counts(world: World) -> dict[str, int]:
+    """With an oracle delay: pokes of the delayed oracle sent, and those that failed on chain."""
+    if world.poker is None:
+        return {}
+    return {"pokes": world.poker.sent, "pokes_failed": world.poker.failed}
+
+
 def oracle_max_deviation_pct(series: dict[str, Any]) -> float:
-    """The largest gap between a feed's oracle price and its reference price over the samples, in percent."""
+    """The largest gap between a feed's oracle price (the engine's) and its reference price over the samples, in percent."""
     gaps = [
         abs(oracle / reference - 1.0) * 100
         for feed, references in series["prices"].items()

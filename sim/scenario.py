@@ -180,6 +180,7 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
     if protocol.backstop.chain is not None and protocol.backstop.chain not in vault_chains:
         raise ConfigError(f"protocol.backstop.chain: {protocol.backstop.chain!r} is not a vault chain "
                           f"({', '.join(vault_chains)})")
+    _check_oracle_delay(protocol, duration)
     return Scenario(
         name=string(data, "name", "", default=Path(source).stem if source else "scenario"),
         description=string(data, "description", "", default=""),
@@ -208,6 +209,15 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         source=source,
         raw=dict(data),
     )
+
+
+def _check_oracle_delay(protocol: ProtocolConfig, duration: float) -> None:
+    """A delay as long as the run would publish no price but the initial one: surely a mistake."""
+    if protocol.oracle.delay >= duration:
+        raise ConfigError(
+            f"protocol.oracle.delay: {protocol.oracle.delay} s is not shorter than the run (duration = {duration:g} s): "
+            f"the engine would act on the initial prices throughout"
+        )
 
 
 def _sweep_defaults(data: Mapping[str, Any]) -> SweepDefaults | None:

@@ -26,6 +26,7 @@ from protocol.messages import Dest, MarginLocked, Release, encode_body
 from sim.agents.arbitrageur import Arbitrageur
 from sim.agents.keeper import Keeper
 from sim.agents.operators import BackstopOperator, DeleverageOperator
+from sim.agents.poker import Poker
 from sim.agents.reporter import Reporter, oracle_rounds
 from sim.agents.trader import Trader
 from sim.fault_effects import FaultEffects
@@ -104,7 +105,7 @@ class World:
         self.lifecycle.subscribe(self.invariants.on_lifecycle)
 
         self.monitor = HealthMonitor(
-            self.env, self.protocol.engine, self.protocol.oracle, scenario.keepers.scan_interval,
+            self.env, self.protocol.engine, self.protocol.engine_oracle, scenario.keepers.scan_interval,
             maintenance_margin=min(float(m.maintenance_margin) for m in scenario.protocol.markets),
         )
         self.feed.subscribe(self.monitor.on_event, "PositionChanged", "Liquidated", "CollateralMoved", "CollateralCredited")
@@ -117,6 +118,8 @@ class World:
         self.deleverage_operator = DeleverageOperator(self)
         self.keeper_addresses = {keeper.address: keeper for keeper in self.keepers}
         self.arbitrageur_addresses = {arbitrageur.address for arbitrageur in self.arbitrageurs}
+        delayed = self.protocol.delayed_oracle
+        self.poker = Poker(self, delayed) if delayed is not None else None
         self._by_account = {trader.address: trader for trader in self.traders}
         self.feed.subscribe(self._route_to_trader)
         self.feed.subscribe(self.pool_watch.on_sync, "Sync")

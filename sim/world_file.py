@@ -64,6 +64,8 @@ def world_document(world: "World") -> dict[str, Any]:
         add(protocol.vault(chain).address, "contract", f"vault@{chain}", chain=chain)
     add(protocol.engine.address, "contract", "engine", chain=protocol.perp_chain)
     add(protocol.oracle.address, "contract", "oracle", chain=protocol.perp_chain)
+    if protocol.delayed_oracle is not None:
+        add(protocol.delayed_oracle.address, "contract", "delayed-oracle", chain=protocol.perp_chain)
     config = protocol.config
     return {
         "scenario": world.scenario.name,

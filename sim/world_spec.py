@@ -18,7 +18,7 @@ from sim.overrides import apply_overrides
 from sim.scenario import load_scenario, parse_scenario
 
 DEFAULT_WORLD_NAME = "default"
-PLACEHOLDER_DURATION = 1.0  # a scenario needs one; nothing built from a WorldSpec runs for a duration
+PLACEHOLDER_DURATION = float("inf")  # a scenario needs one; nothing built from a WorldSpec stops at a duration
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ def oracle_rounds(world: "World", reporters: list[Reporter]) -> Generator[Any, A
         if present:
             leader = present[round_number % len(present)][0]
             world.protocol.oracle.report_signed(leader.account.address, [report for _, report in present])
+            if world.poker is not None:
+                world.poker.after_round(leader.account.address)
         else:
             world.record("oracle", "round_skipped", reason="no reporter signed")
         round_number += 1

@@ -9,7 +9,8 @@ Layout (``version`` 1)::
                          "deployer": "0x...",
                          "accounts": [{"address": "0x...", "private_key": "0x..."}, ...],
                          "contracts": {"mailbox": "0x...", "engine": "0x...", "reader": "0x...",
-                                       "oracle": "0x...", "deleverager": "0x...", "backstop": "0x..."}},
+                                       "oracle": "0x...", "deleverager": "0x...", "backstop": "0x...",
+                                       "delayed_oracle": "0x..." (with an oracle delay)}},
                 "vault-l1": {..., "contracts": {"mailbox": "0x...", "vault": "0x...",
                                                 "tokens": {"USDC": "0x...", ...},
                                                 "pools": {"ETH": "0x...", ...}}}},   # each against amm.quote
@@ -21,7 +22,7 @@ Layout (``version`` 1)::
      "bridge": {"validators": [...], "threshold": 3, "relayers": [...], "modes": {...}},
      "abis": {"Mailbox": [...], "CollateralVault": [...], "MarginEngine": [...], "MarginReader": [...],
               "OracleAggregator": [...], "TestToken": [...], "AmmPool": [...], "Deleverager": [...],
-              "Backstop": [...]}}
+              "Backstop": [...], "DelayedOracle": [...]}}
 
 Private keys are of throwaway test accounts, printed by ``up`` as Anvil prints its own.
 """
@@ -48,6 +49,7 @@ VERSION = 1
 FILE_MODE = 0o644
 PROTOCOL_ABIS = (
     "CollateralVault", "MarginEngine", "MarginReader", "OracleAggregator", "TestToken", "AmmPool", "Deleverager", "Backstop",
+    "DelayedOracle",
 )
 
 
@@ -62,6 +64,8 @@ def _contracts(name: str, protocol: ProtocolDeployment, bridge: BridgeDeployment
             engine=protocol.engine.address, reader=protocol.engine.reader.address, oracle=protocol.oracle.address,
             deleverager=protocol.deleverager.address, backstop=protocol.backstop.address,
         )
+        if protocol.delayed_oracle is not None:
+            contracts["delayed_oracle"] = protocol.delayed_oracle.address
     if name in protocol.vault_chains:
         contracts["vault"] = protocol.vault(name).address
         contracts["tokens"] = {asset: token.address for asset, token in protocol.tokens[name].items()}

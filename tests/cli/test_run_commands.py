@@ -38,6 +38,7 @@ def test_run_writes_the_run_directory_and_prints_json(run_dir):
         (["run", "demo", "--set", "protocol.markets.ETH.maintenance_margin=0.2"], "maintenance_margin: must be below"),
         (["run", "demo", "--set", "agents.traders.count=lots"], "agents.traders.count: must be an integer"),
         (["run", "demo", "--set", "=3"], "expected KEY=VALUE"),
+        (["run", "demo", "--set", "protocol.oracle.delay=3600"], "protocol.oracle.delay: 3600 s is not shorter than the run"),
         (["run", "demo", "--seed", "-4"], "Invalid value for '--seed'"),
         (["trace", "/no/such/run"], "no such run directory"),
         (["run", "cascade", "--set", "protocol.amm.ETH.depth=0"], "protocol.amm.ETH.depth: must be positive, got 0"),

@@ -189,3 +189,17 @@ def test_block_listeners_hear_every_block(testbed):
     testbed.mine("vault-l1")
     assert ("perp", testbed.perp.head_number) in heard
     assert ("vault-l1", testbed.chains["vault-l1"].head_number) in heard
+
+
+@pytest.mark.xmargin(set=["protocol.oracle.delay=120"])
+def test_with_an_oracle_delay_the_heartbeat_pokes_and_the_engine_follows_one_delay_behind(testbed):
+    delayed = testbed.protocol.delayed_oracle
+    assert testbed.protocol.engine.contract.functions.ORACLE().call() == delayed.address
+    testbed.post_prices(USDC=1, ETH=2500, BTC=60_000)
+    testbed.keep_prices_fresh()
+    first = delayed.last_poke()
+    testbed.advance(100)
+    assert testbed.protocol.oracle.prices()["ETH"] == to_wad(2500) and delayed.prices()["ETH"] == to_wad(3000)
+    testbed.advance(300)
+    assert delayed.last_poke() >= first + 240  # poked at least twice
+    assert delayed.prices()["ETH"] == to_wad(2500)

@@ -26,6 +26,7 @@ def test_empty_dict_gives_the_issue_defaults():
     oracle = config.oracle
     assert (oracle.reporters, oracle.quorum, oracle.staleness, oracle.max_deviation) == (5, 3, 60, Decimal("0.05"))
     assert oracle.liquidation_staleness > oracle.staleness
+    assert oracle.delay == 0  # the engine reads the aggregator directly
 
 
 def test_the_close_bound_defaults_to_the_staleness_bound():
@@ -94,6 +95,9 @@ def test_round_trip_through_to_dict():
          "protocol.oracle.close_staleness: must be between staleness (60) and liquidation_staleness (600), got 30"),
         ({"oracle": {"close_staleness": 900}},
          "protocol.oracle.close_staleness: must be between staleness (60) and liquidation_staleness (600), got 900"),
+        ({"oracle": {"delay": -1}}, "protocol.oracle.delay: must be >= 0, got -1"),
+        ({"oracle": {"delay": 1.5}}, "protocol.oracle.delay: must be an integer, got 1.5"),
+        ({"oracle": {"delay": 2**32}}, "protocol.oracle.delay: must be <= 4294967295"),
         ({"liquidation": {"close_factor": 0}}, "protocol.liquidation.close_factor: must be positive"),
         ({"liquidation": {"bonus": 1.2}}, "protocol.liquidation.bonus: must be a fraction below 1"),
         ({"fees": {"treasury_share": 2}}, "protocol.fees.treasury_share: must be a fraction at most 1"),

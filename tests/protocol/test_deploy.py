@@ -34,6 +34,12 @@ def test_the_deployment_is_wired_both_ways(world):
     assert funds[("vault-l2", "USDC")] == (2_000_000 * USDC, 250_000 * USDC)
 
 
+def test_without_an_oracle_delay_the_engine_reads_the_aggregator(world):
+    d = world.d
+    assert d.delayed_oracle is None and d.engine_oracle is d.oracle
+    assert d.engine.contract.functions.ORACLE().call() == d.oracle.address
+
+
 def test_engine_parameters_read_back_as_configured(world):
     functions = world.engine.contract.functions
     info = world.d.collateral("vault-l2", "ETH")

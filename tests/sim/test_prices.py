@@ -36,6 +36,19 @@ def test_named_historical_shapes_reach_their_low():
         assert abs(path.max_drawdown() - (1 - min(level for _, level in points))) < 1e-9
 
 
+def test_black_thursday_follows_the_record():
+    """ETH, 12-13 March 2020: $195 -> $96; about -30% within 12 hours, a bottom of about -51% about 26 hours in."""
+    hour = 3600
+    shape = model(model="crash", volatility=0.0, shape="black-thursday-2020", crash_start=600)
+    path = PricePath.generate("ETH", shape, 600 + 30 * hour, seed=1)
+    assert HISTORICAL_SHAPES["black-thursday-2020"][-1][0] >= 26
+    assert abs(path.price_at(600 + 12 * hour) / 3000 - 0.70) < 0.01
+    bottom = int(np.argmin(path.prices))
+    assert abs(path.prices[bottom] / 3000 - 96 / 195) < 0.01
+    assert abs(bottom * shape.step - (600 + 26 * hour)) <= 0.5 * hour
+    assert path.price_at(600 + 12 * hour) > path.price_at(600 + 20 * hour) > path.prices[bottom]
+
+
 def test_jumps_make_a_path_fall_faster_than_its_noise_alone():
     calm = model(model="jump", volatility=0.3, jump_rate=0.0)
     jumpy = model(model="jump", volatility=0.3, jump_rate=200.0, jump_mean=-0.01, jump_stdev=0.0)

@@ -57,6 +57,8 @@ def test_overrides_reach_any_value():
         (["faults.forgeries=[{at = 10, amount = 1}]"], "faults.forgeries: needs at least bridge.validators.threshold"),
         (["agents.reporters.behaviours=[{reporter = 9, kind = 'stale'}]"],
          "agents.reporters.behaviours[0].reporter: must be <= 4, got 9"),
+        (["protocol.oracle.delay=-60"], "demo.toml: protocol.oracle.delay: must be >= 0, got -60"),
+        (["protocol.oracle.delay=2700"], "demo.toml: protocol.oracle.delay: 2700 s is not shorter than the run (duration = 2700 s)"),
         (["nonsense"], "expected KEY=VALUE"),
         (["protocol.amm.ETH.depth=0"], "protocol.amm.ETH.depth: must be positive, got 0"),
         (["protocol.amm.fee=0.5"], "protocol.amm.fee: must be below 0.1, got 0.5"),
