@@ -315,7 +315,7 @@ class World:
         return self.pool_watch.pool_at(chain, address)
 
     def sample(self) -> None:
-        oracle_prices = self.protocol.oracle.prices(PriceUse.LIQUIDATION)
+        oracle_prices = self.protocol.engine_oracle.prices(PriceUse.LIQUIDATION)  # what the engine acts on
         pools = {}
         for pool in self.protocol.all_pools():
             reserves = self.pool_watch.reserves(pool.key)
