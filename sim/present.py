@@ -52,11 +52,11 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _insolvent_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
-    insolvent = summary.get("insolvent")
+    insolvent = summary.get("open_insolvent")
     if not insolvent or not insolvent["buckets"]:
         return []
     return [("left insolvent", f"{insolvent['buckets']} buckets open below zero equity, ${insolvent['shortfall_usd']:,.2f} "
-                               f"short (protocol loss with bad debt ${summary['protocol_loss_usd']:,.2f})")]
+                               f"short (insolvent debt with bad debt ${summary['insolvent_debt_usd']:,.2f})")]
 
 
 def _market_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:

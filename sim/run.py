@@ -247,7 +247,7 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
 
 def insolvent_at_end(world: World, bad_debt: int) -> dict[str, Any]:
     """Buckets still open with negative equity at the end (losses nobody liquidated, not yet bad debt),
-    and the protocol's loss: bad debt plus that shortfall.
+    and insolvent debt: bad debt plus that shortfall (what Gauntlet's Value at Risk measures).
 
     Bad debt is recorded when a liquidation closes a bucket below zero; a bucket no keeper would
     liquidate (its bonus is gone) stays open with the loss, so a risk figure counts both.
@@ -255,8 +255,8 @@ def insolvent_at_end(world: World, bad_debt: int) -> dict[str, Any]:
     rows = world.protocol.engine.health_of(world.monitor.tracked())
     under = [row for row in rows if row.equity < 0]
     shortfall = usd(-sum(row.equity for row in under))
-    return {"insolvent": {"buckets": len(under), "shortfall_usd": shortfall},
-            "protocol_loss_usd": round(usd(bad_debt) + shortfall, 2)}
+    return {"open_insolvent": {"buckets": len(under), "shortfall_usd": shortfall},
+            "insolvent_debt_usd": round(usd(bad_debt) + shortfall, 2)}
 
 
 def write_outputs(world: World, run_dir: Path, summary: dict[str, Any]) -> None:

@@ -13,7 +13,8 @@ SHOWN = {  # summary keys the named tables cover (the rest is listed generically
     "scenario", "description", "seed", "status", "invariant_violation", "invariant_checks", "attack_successes",
     "trace_hash", "trace_events", "simulated_seconds", "wall_seconds", "simulated_per_wall_second",
     "evm_transactions_per_wall_second", "engine", "bad_debt_usd", "insurance_drawn_usd", "uncovered_bad_debt_usd",
-    "liquidations", "top_ups", "traders", "chains", "messages", "collateral_gap", "insolvent", "protocol_loss_usd", "faults", "oracle", "vaults",
+    "liquidations", "top_ups", "traders", "chains", "messages", "collateral_gap", "open_insolvent", "insolvent_debt_usd",
+    "faults", "oracle", "vaults",
     "peak_python_memory_mb", "market", "keepers", "adl", "backstop",
 }
 
@@ -57,9 +58,9 @@ def _losses(s: Mapping[str, Any]) -> Table:
         ("bad debt", usd(s["bad_debt_usd"])),
         ("covered by the insurance fund", usd(s["insurance_drawn_usd"])),
         ("uncovered bad debt", usd(s["uncovered_bad_debt_usd"])),
-        ("left insolvent: buckets still open below zero equity", number(s.get("insolvent", {}).get("buckets", 0))),
-        ("their shortfall (a loss nobody liquidated)", usd(s.get("insolvent", {}).get("shortfall_usd", 0.0))),
-        ("protocol loss: bad debt and that shortfall", usd(s.get("protocol_loss_usd", s["bad_debt_usd"]))),
+        ("left insolvent: buckets still open below zero equity", number(s.get("open_insolvent", {}).get("buckets", 0))),
+        ("their shortfall (a loss nobody liquidated)", usd(s.get("open_insolvent", {}).get("shortfall_usd", 0.0))),
+        ("insolvent debt: bad debt and that shortfall (VaR's measure)", usd(s.get("insolvent_debt_usd", s["bad_debt_usd"]))),
         ("margin credited without collateral (peak)", usd(faults.get("unbacked_margin_usd", 0.0))),
         ("paid to the attacker by forged releases", usd(faults.get("stolen_usd", 0.0))),
         ("forged messages accepted", number(len(s.get("attack_successes") or []))),

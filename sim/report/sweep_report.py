@@ -135,9 +135,9 @@ def write_sweep_report(directory: "SweepDirectory", tables: "SweepTables") -> An
     risk = Table(
         "Value at Risk and Liquidations at Risk (95th percentiles over seeds)",
         (*params, "runs ok / all", "bad debt: mean [95% CI]", "VaR95 bad debt",
-         "loss (bad debt + insolvent): mean [95% CI]", "VaR95 loss", "liquidated: mean [95% CI]", "LaR95 liquidated"),
+         "insolvent debt (bad debt + left insolvent): mean [95% CI]", "VaR95 insolvent debt", "liquidated: mean [95% CI]", "LaR95 liquidated"),
         [(*(_shown(row[p]) for p in params), f"{row['ok']} / {row['runs']}", _ci(row, "bad_debt_usd"),
-          usd(row["var95_bad_debt_usd"]), _ci(row, "protocol_loss_usd"), usd(row["var95_loss_usd"]),
+          usd(row["var95_bad_debt_usd"]), _ci(row, "insolvent_debt_usd"), usd(row["var95_insolvent_debt_usd"]),
           _ci(row, "liquidations.volume_usd"), usd(row["lar95_liquidated_usd"]))
          for row in tables.grid],
         (*([False] * len(params)), True, True, True, True, True, True, True),

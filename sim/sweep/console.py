@@ -34,13 +34,14 @@ def _status(progress: Progress) -> str:
 
 def grid_table(tables: SweepTables) -> Table:
     table = Table(title="grid: mean over seeds [95% CI]")
-    for column in (*tables.params, "runs", "bad debt", "loss (with insolvent)", "VaR95 loss", "liquidations",
+    for column in (*tables.params, "runs", "bad debt", "insolvent debt", "VaR95 insolvent debt", "liquidations",
                    "LaR95 liquidated"):
         table.add_column(column, justify="left" if column in tables.params else "right")
     for row in tables.grid:
         table.add_row(
             *(str(row[p]) for p in tables.params), f"{row['ok']}/{row['runs']}",
-            _ci(row, "bad_debt_usd"), _ci(row, "protocol_loss_usd"), formatted("var95_loss_usd", row["var95_loss_usd"]),
+            _ci(row, "bad_debt_usd"), _ci(row, "insolvent_debt_usd"),
+            formatted("var95_insolvent_debt_usd", row["var95_insolvent_debt_usd"]),
             _ci(row, "liquidations.count"), formatted("lar95_liquidated_usd", row["lar95_liquidated_usd"]),
         )
     return table

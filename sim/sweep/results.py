@@ -9,8 +9,8 @@ then every numeric metric of the run's ``summary.json`` flattened with dotted na
 headline metric its mean and 95% confidence interval over the runs that ended ok
 (``bad_debt_usd.mean``, ``bad_debt_usd.ci95_low``, ``bad_debt_usd.ci95_high``);
 ``var95_bad_debt_usd`` (the 95th percentile of bad debt, Gauntlet's Value at Risk) and
-``lar95_liquidated_usd`` (of liquidated volume, Liquidations at Risk); ``var95_loss_usd`` the same
-for the protocol's loss (bad debt plus the shortfall of buckets left insolvent).
+``lar95_liquidated_usd`` (of liquidated volume, Liquidations at Risk); ``var95_insolvent_debt_usd`` the
+same for insolvent debt (bad debt plus the shortfall of buckets left insolvent, Gauntlet's measure).
 
 Files are written with pyarrow to a temporary name and renamed, so pandas, polars and
 DuckDB read them as they are and never see half a file.
@@ -33,7 +33,8 @@ from sim.sweep.layout import SweepDirectory, atomic_write_bytes
 from sim.sweep.stats import mean_ci, percentile
 
 HEADLINE = (
-    "bad_debt_usd", "insolvent.shortfall_usd", "protocol_loss_usd", "uncovered_bad_debt_usd", "insurance_drawn_usd", "liquidations.count", "liquidations.volume_usd",
+    "bad_debt_usd", "open_insolvent.shortfall_usd", "insolvent_debt_usd", "uncovered_bad_debt_usd", "insurance_drawn_usd",
+    "liquidations.count", "liquidations.volume_usd",
     "liquidations.underwater_to_liquidation_s.mean", "liquidations.liquidation_to_seizure_s.mean", "top_ups.too_late",
     "faults.unbacked_margin_usd", "faults.stolen_usd", "oracle.max_deviation_pct",
 )
@@ -88,8 +89,8 @@ def grid_rows(manifest: Mapping[str, Any], runs: list[dict[str, Any]]) -> list[d
             mean, low, high = mean_ci(values)
             row[f"{metric}.mean"], row[f"{metric}.ci95_low"], row[f"{metric}.ci95_high"] = mean, low, high
         row["var95_bad_debt_usd"] = percentile([float(r["bad_debt_usd"]) for r in ok if r.get("bad_debt_usd") is not None], 95)
-        row["var95_loss_usd"] = percentile(
-            [float(r["protocol_loss_usd"]) for r in ok if r.get("protocol_loss_usd") is not None], 95)
+        row["var95_insolvent_debt_usd"] = percentile(
+            [float(r["insolvent_debt_usd"]) for r in ok if r.get("insolvent_debt_usd") is not None], 95)
         row["lar95_liquidated_usd"] = percentile(
             [float(r["liquidations.volume_usd"]) for r in ok if r.get("liquidations.volume_usd") is not None], 95)
         rows.append(row)

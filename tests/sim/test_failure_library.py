@@ -30,11 +30,11 @@ def test_every_library_scenario_says_what_it_shows_and_what_to_look_at():
 
 
 @pytest.mark.slow
-def test_latency_vs_bad_debt_a_slower_bridge_ends_with_more_losses(tmp_path):
+def test_latency_vs_bad_debt_a_slower_bridge_ends_with_more_insolvent_debt(tmp_path):
     fast = _run(tmp_path, "latency-vs-bad-debt", "bridge.latency.mean=10", label="fast")
     slow = _run(tmp_path, "latency-vs-bad-debt", "bridge.latency.mean=600", label="slow")
     assert fast.exit_code == slow.exit_code == 0
-    fast_loss, slow_loss = (run.summary["protocol_loss_usd"] for run in (fast, slow))
+    fast_loss, slow_loss = (run.summary["insolvent_debt_usd"] for run in (fast, slow))
     assert slow_loss > 10_000 and slow_loss > 5 * fast_loss
     assert slow.summary["keepers"]["declined"] > fast.summary["keepers"]["declined"]
     assert (slow.summary["liquidations"]["liquidation_to_seizure_s"]["mean"] or 1e9) > \

@@ -43,7 +43,7 @@ def test_a_sweep_writes_a_row_per_run_and_per_grid_point_readable_by_pandas_pola
     grid = duckdb.sql(f"select * from '{pool_sweep / 'grid.csv'}' order by point").df()
     assert list(grid["bridge.latency.mean"]) == [5, 40] and list(grid["runs"]) == [2 // 2, 1]
     for column in ("bad_debt_usd.mean", "bad_debt_usd.ci95_low", "bad_debt_usd.ci95_high", "liquidations.count.mean",
-                   "var95_bad_debt_usd", "protocol_loss_usd.mean", "var95_loss_usd", "lar95_liquidated_usd"):
+                   "var95_bad_debt_usd", "insolvent_debt_usd.mean", "var95_insolvent_debt_usd", "lar95_liquidated_usd"):
         assert column in grid.columns
     report = (pool_sweep / "report.html").read_text()
     assert "VaR95 bad debt" in report and 'src="sweep-0.png"' in report

@@ -27,7 +27,7 @@ def test_var95_is_the_interpolated_95th_percentile():
 def test_runs_are_flattened_and_grid_points_aggregate_only_runs_that_ended_ok():
     manifest = {"points": [{"bridge.latency.mean": 10}, {"bridge.latency.mean": 600}]}
     def summary(bad_debt, volume):
-        return {"seed": 1, "status": "ok", "bad_debt_usd": bad_debt, "protocol_loss_usd": 2 * bad_debt,
+        return {"seed": 1, "status": "ok", "bad_debt_usd": bad_debt, "insolvent_debt_usd": 2 * bad_debt,
                 "trace_hash": "ab", "flag": True,
                 "liquidations": {"count": 2, "volume_usd": volume, "liquidation_to_seizure_s": {"mean": None}}}
     results = [
@@ -45,7 +45,7 @@ def test_runs_are_flattened_and_grid_points_aggregate_only_runs_that_ended_ok():
     first, second = grid_rows(manifest, runs)
     assert (first["runs"], first["ok"], first["failed"]) == (2, 2, 0)
     assert first["bad_debt_usd.mean"] == 5.0 and first["var95_bad_debt_usd"] == pytest.approx(9.5)
-    assert first["protocol_loss_usd.mean"] == 10.0 and first["var95_loss_usd"] == pytest.approx(19.0)
+    assert first["insolvent_debt_usd.mean"] == 10.0 and first["var95_insolvent_debt_usd"] == pytest.approx(19.0)
     assert first["lar95_liquidated_usd"] == pytest.approx(29.0)
     assert (second["runs"], second["ok"], second["failed"]) == (2, 1, 1)
     assert second["bad_debt_usd.mean"] == 50.0 and second["bad_debt_usd.ci95_low"] is None
