@@ -44,7 +44,8 @@ def world_document(world: "World") -> dict[str, Any]:
 
     for trader in world.traders:
         plan = trader.plan
-        add(trader.address, "trader", trader.name, asset=plan.asset, market=plan.market, vault_chain=plan.vault_chain)
+        add(trader.address, "trader", trader.name, asset=plan.asset, market=plan.legs[0].market,
+            markets=sorted({leg.market for leg in plan.legs}), vault_chain=plan.vault_chain)
     for keeper in world.keepers:
         add(keeper.address, "keeper", keeper.name)
     for index, reporter in enumerate(protocol.reporters):
