@@ -101,9 +101,6 @@ def _progress_runner(label: str, quiet: bool) -> Any:
 
 def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool,
          force: bool, engine: str | None) -> None:
-    import json
-
-    from sim.present import summary_table
     from sim.run import run_scenario
     from sim.scenario import load_scenario
 
@@ -114,6 +111,14 @@ def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: 
             result = run_scenario(scenario, out, progress=update, force=force, stage=stage, engine=engine)
     else:
         result = run_scenario(scenario, out, force=force, engine=engine)
+    _show_result(result, as_json)
+
+
+def _show_result(result: Any, as_json: bool) -> None:
+    import json
+
+    from sim.present import summary_table
+
     if as_json:
         click.echo(json.dumps({"run_dir": str(result.run_dir), **result.summary}, indent=2, sort_keys=True))
     else:
@@ -168,6 +173,44 @@ def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, 
                  as_json: bool) -> None:
     """Run the small built-in `demo` scenario (under a minute) and show what happened."""
     _run("demo", seed, overrides, out, as_json, force, engine)
+
+
+@main.command("resume")
+@click.argument("run_dir", type=click.Path())
+@ENGINE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@user_errors
+def resume_command(run_dir: str, engine: str | None, as_json: bool) -> None:
+    """Finish a run that was killed or interrupted, from what it wrote in RUN_DIR.
+
+    Runs the same scenario and seed again from genesis, checks that every trace line the killed run
+    wrote comes out the same (a line cut mid-write is dropped), and writes on to the end: the same
+    trace and summary as a run never killed. Exit code 0 or 1 as for `run` (1 also when a line comes
+    out differently: the run is not deterministic), 2 on bad input.
+    """
+    from pathlib import Path
+
+    from sim.resume import TraceDiverged, read_run_file, resume_run
+
+    scenario, _ = read_run_file(Path(run_dir))
+    progress, stage, update = _progress_runner(f"resume {scenario.name} (seed {scenario.seed})", quiet=as_json)
+    try:
+        if progress is not None:
+            with progress:
+                result = resume_run(run_dir, engine=engine, progress=update, stage=stage)
+        else:
+            result = resume_run(run_dir, engine=engine)
+    except TraceDiverged as exc:
+        errors.print(f"[bold red]error:[/] {run_dir}: determinism broke: {exc}", highlight=False)
+        sys.exit(EXIT_INVARIANT)
+    if not as_json:
+        if result.finished_before:
+            errors.print(f"{run_dir}: the run had already ended ({result.summary['status']}); nothing to resume",
+                         highlight=False)
+        else:
+            errors.print(f"resumed: the {result.summary['resumed_at_line']} trace lines of the killed run came out "
+                         "the same, and the run went on to its end", highlight=False)
+    _show_result(result, as_json)
 
 
 @main.command("scenarios")
