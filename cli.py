@@ -371,21 +371,29 @@ def report_command(directory: str) -> None:
               show_default=True, help="Where to write endpoints, accounts, contract addresses and ABIs as JSON.")
 @click.option("--data-dir", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Directory for the relayer's SQLite state and the message log (default: a new temporary one).")
+@click.option("--dump-state", "dump_state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="On shutdown, save the whole world (chains, bridge and relayer state, protocol) to FILE.")
+@click.option("--load-state", "load_state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Start the world saved in FILE by --dump-state instead of a new one (no --scenario/--set/--seed).")
 @ENGINE_OPTION
 @user_errors
 def up_command(
     scenario: str | None, overrides: tuple[str, ...], seed: int | None, host: str, port: int, instant: bool,
-    block_time_scale: float, addresses_file: str, data_dir: str | None, engine: str | None,
+    block_time_scale: float, addresses_file: str, data_dir: str | None, dump_state: str | None,
+    load_state: str | None, engine: str | None,
 ) -> None:
     """Serve every chain as a JSON-RPC endpoint, bridge and protocol deployed and relaying live, until Ctrl-C."""
     from pathlib import Path
 
     from sim.live import UpOptions, run_up
 
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value is not None else None
+
     options = UpOptions(
         scenario=scenario, overrides=overrides, seed=seed, host=host, port=port, instant=instant,
-        block_time_scale=block_time_scale, addresses_file=Path(addresses_file),
-        data_dir=Path(data_dir) if data_dir is not None else None, engine=engine,
+        block_time_scale=block_time_scale, addresses_file=Path(addresses_file), data_dir=path(data_dir),
+        engine=engine, dump_state=path(dump_state), load_state=path(load_state),
     )
     sys.exit(run_up(options, console, errors))
 
