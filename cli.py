@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from importlib.metadata import version as package_version
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 from rich.console import Console
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from chains.errors import XmarginError
 
-EXIT_OK, EXIT_INVARIANT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INVARIANT, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the terminal width
@@ -76,8 +77,6 @@ def _progress_runner(label: str, quiet: bool) -> Any:
 
     Without a terminal (a log, a pipe) each stage is one line instead, and there is no bar.
     """
-    import contextlib
-
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     if quiet:
@@ -106,12 +105,26 @@ def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: 
 
     scenario = load_scenario(scenario_name, overrides, seed=seed)
     progress, stage, update = _progress_runner(f"{scenario.name} (seed {scenario.seed})", quiet=as_json)
-    if progress is not None:
-        with progress:
-            result = run_scenario(scenario, out, progress=update, force=force, stage=stage, engine=engine)
-    else:
-        result = run_scenario(scenario, out, force=force, engine=engine)
+    with _resumable():
+        if progress is not None:
+            with progress:
+                result = run_scenario(scenario, out, progress=update, force=force, stage=stage, engine=engine)
+        else:
+            result = run_scenario(scenario, out, force=force, engine=engine)
     _show_result(result, as_json)
+
+
+@contextlib.contextmanager
+def _resumable() -> Iterator[None]:
+    """Ctrl-C during a run: say where it is and how to finish it, exit 130."""
+    from sim.run import RunInterrupted
+
+    try:
+        yield
+    except RunInterrupted as stopped:
+        errors.print(f"interrupted: what the run did so far is in {stopped.run_dir}; "
+                     f"`xmargin resume {stopped.run_dir}` finishes it", highlight=False)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _show_result(result: Any, as_json: bool) -> None:
@@ -195,11 +208,12 @@ def resume_command(run_dir: str, engine: str | None, as_json: bool) -> None:
     scenario, _ = read_run_file(Path(run_dir))
     progress, stage, update = _progress_runner(f"resume {scenario.name} (seed {scenario.seed})", quiet=as_json)
     try:
-        if progress is not None:
-            with progress:
-                result = resume_run(run_dir, engine=engine, progress=update, stage=stage)
-        else:
-            result = resume_run(run_dir, engine=engine)
+        with _resumable():
+            if progress is not None:
+                with progress:
+                    result = resume_run(run_dir, engine=engine, progress=update, stage=stage)
+            else:
+                result = resume_run(run_dir, engine=engine)
     except TraceDiverged as exc:
         errors.print(f"[bold red]error:[/] {run_dir}: determinism broke: {exc}", highlight=False)
         sys.exit(EXIT_INVARIANT)

@@ -47,6 +47,14 @@ MAX_SLUG = 60  # characters of overrides in a default run directory's name
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run: its directory holds what it did so far (status ``interrupted``), to resume."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
+
+
 @dataclass
 class RunResult:
     run_dir: Path
@@ -221,7 +229,7 @@ def execute(world: World, run_dir: Path, wall_start: float, progress: Progress |
         world.trace.record(exc.t, "invariant_violated", invariant=exc.name, detail=exc.detail)
     except KeyboardInterrupt:
         status = "interrupted"
-        raise
+        raise RunInterrupted(run_dir) from None
     except TraceDiverged:
         status = None
         world.close()

@@ -178,12 +178,12 @@ def start_up(
             progress(f"deploying the bridge and the protocol on {names}...")
         if any(chain.name not in spec.fixed_genesis for chain in spec.chains):
             spec = spec.starting_at(int(clock_time()) - deployment_span(spec, accounts, engine))
-        built, grant = deploy_world(spec, accounts, engine)
-    else:
-        if progress is not None:
-            blocks = sum(len(history.blocks) for history in saved.histories.values())
-            progress(f"loading {options.load_state}: deploying, then replaying {blocks} blocks on {names}...")
-        built, grant = deploy_world(spec, accounts, engine)
+    elif progress is not None:
+        blocks = sum(len(history.blocks) for history in saved.histories.values())
+        progress(f"loading {options.load_state} (saved on {saved.engine}): deploying, then replaying {blocks} blocks "
+                 f"on {names}...")
+    built, grant = deploy_world(spec, accounts, engine)
+    if saved is not None:  # the same genesis, so the same deployment: then the saved blocks after it
         restore_chains(built.chains, saved, f"--load-state {options.load_state}")
     data_dir = Path(options.data_dir) if options.data_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-up-"))
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,23 +139,32 @@ def test_a_trace_that_comes_out_differently_is_one_error_line_and_exit_1(tmp_pat
     assert not (run.run_dir / "summary.json").exists()  # nothing written past the divergence
 
 
-def test_a_run_interrupted_by_ctrl_c_says_so_in_its_summary_and_is_resumed(tmp_path):
-    scenario = load_scenario("demo", ("duration=300", "agents.traders.count=1"))
-    expected = run_scenario(scenario, tmp_path / "uninterrupted")
-
-    def ctrl_c(done: float, total: float) -> None:
-        if done > 150:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_scenario(scenario, tmp_path / "run", progress=ctrl_c)
-    interrupted = json.loads((tmp_path / "run" / "summary.json").read_text())
+def test_ctrl_c_keeps_what_the_run_did_says_how_to_finish_it_and_resume_does(tmp_path):
+    overrides = ("duration=600", "agents.traders.count=2")
+    expected = run_scenario(load_scenario("demo", overrides), tmp_path / "uninterrupted")
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-c", "import cli; cli.main()", "run", "demo", "--set", overrides[0], "--set", overrides[1],
+               "--out", str(run_dir)]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    trace = run_dir / "trace.jsonl"
+    try:
+        while not (trace.exists() and trace.read_bytes().count(b"\n") >= 150):
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert f"interrupted: what the run did so far is in {run_dir}; `xmargin resume {run_dir}` finishes it" in err
+    interrupted = json.loads((run_dir / "summary.json").read_text())
     assert interrupted["status"] == "interrupted"  # what was observed so far is kept, marked as such
 
-    result = CliRunner().invoke(main, ["resume", str(tmp_path / "run"), "--json"])
+    result = CliRunner().invoke(main, ["resume", str(run_dir), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["resumed_at_line"] == interrupted["trace_events"]
-    assert (tmp_path / "run" / "trace.jsonl").read_bytes() == (expected.run_dir / "trace.jsonl").read_bytes()
+    assert trace.read_bytes() == (expected.run_dir / "trace.jsonl").read_bytes()
 
 
 @pytest.mark.parametrize("setup, message", [
