@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from importlib.metadata import version as package_version
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 from rich.console import Console
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from chains.errors import XmarginError
 
-EXIT_OK, EXIT_INVARIANT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INVARIANT, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the terminal width
@@ -76,8 +77,6 @@ def _progress_runner(label: str, quiet: bool) -> Any:
 
     Without a terminal (a log, a pipe) each stage is one line instead, and there is no bar.
     """
-    import contextlib
-
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     if quiet:
@@ -101,19 +100,38 @@ def _progress_runner(label: str, quiet: bool) -> Any:
 
 def _run(scenario_name: str, seed: int | None, overrides: tuple[str, ...], out: str | None, as_json: bool,
          force: bool, engine: str | None) -> None:
-    import json
-
-    from sim.present import summary_table
     from sim.run import run_scenario
     from sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_name, overrides, seed=seed)
     progress, stage, update = _progress_runner(f"{scenario.name} (seed {scenario.seed})", quiet=as_json)
-    if progress is not None:
-        with progress:
-            result = run_scenario(scenario, out, progress=update, force=force, stage=stage, engine=engine)
-    else:
-        result = run_scenario(scenario, out, force=force, engine=engine)
+    with _resumable():
+        if progress is not None:
+            with progress:
+                result = run_scenario(scenario, out, progress=update, force=force, stage=stage, engine=engine)
+        else:
+            result = run_scenario(scenario, out, force=force, engine=engine)
+    _show_result(result, as_json)
+
+
+@contextlib.contextmanager
+def _resumable() -> Iterator[None]:
+    """Ctrl-C during a run: say where it is and how to finish it, exit 130."""
+    from sim.run import RunInterrupted
+
+    try:
+        yield
+    except RunInterrupted as stopped:
+        errors.print(f"interrupted: what the run did so far is in {stopped.run_dir}; "
+                     f"`xmargin resume {stopped.run_dir}` finishes it", highlight=False)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _show_result(result: Any, as_json: bool) -> None:
+    import json
+
+    from sim.present import summary_table
+
     if as_json:
         click.echo(json.dumps({"run_dir": str(result.run_dir), **result.summary}, indent=2, sort_keys=True))
     else:
@@ -168,6 +186,45 @@ def demo_command(seed: int | None, overrides: tuple[str, ...], out: str | None, 
                  as_json: bool) -> None:
     """Run the small built-in `demo` scenario (under a minute) and show what happened."""
     _run("demo", seed, overrides, out, as_json, force, engine)
+
+
+@main.command("resume")
+@click.argument("run_dir", type=click.Path())
+@ENGINE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@user_errors
+def resume_command(run_dir: str, engine: str | None, as_json: bool) -> None:
+    """Finish a run that was killed or interrupted, from what it wrote in RUN_DIR.
+
+    Runs the same scenario and seed again from genesis, checks that every trace line the killed run
+    wrote comes out the same (a line cut mid-write is dropped), and writes on to the end: the same
+    trace and summary as a run never killed. Exit code 0 or 1 as for `run` (1 also when a line comes
+    out differently: the run is not deterministic), 2 on bad input.
+    """
+    from pathlib import Path
+
+    from sim.resume import TraceDiverged, read_run_file, resume_run
+
+    scenario, _ = read_run_file(Path(run_dir))
+    progress, stage, update = _progress_runner(f"resume {scenario.name} (seed {scenario.seed})", quiet=as_json)
+    try:
+        with _resumable():
+            if progress is not None:
+                with progress:
+                    result = resume_run(run_dir, engine=engine, progress=update, stage=stage)
+            else:
+                result = resume_run(run_dir, engine=engine)
+    except TraceDiverged as exc:
+        errors.print(f"[bold red]error:[/] {run_dir}: determinism broke: {exc}", highlight=False)
+        sys.exit(EXIT_INVARIANT)
+    if not as_json:
+        if result.finished_before:
+            errors.print(f"{run_dir}: the run had already ended ({result.summary['status']}); nothing to resume",
+                         highlight=False)
+        else:
+            errors.print(f"resumed: the {result.summary['resumed_at_line']} trace lines of the killed run came out "
+                         "the same, and the run went on to its end", highlight=False)
+    _show_result(result, as_json)
 
 
 @main.command("scenarios")
@@ -328,21 +385,29 @@ def report_command(directory: str) -> None:
               show_default=True, help="Where to write endpoints, accounts, contract addresses and ABIs as JSON.")
 @click.option("--data-dir", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Directory for the relayer's SQLite state and the message log (default: a new temporary one).")
+@click.option("--dump-state", "dump_state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="On shutdown, save the whole world (chains, bridge and relayer state, protocol) to FILE.")
+@click.option("--load-state", "load_state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Start the world saved in FILE by --dump-state instead of a new one (no --scenario/--set/--seed).")
 @ENGINE_OPTION
 @user_errors
 def up_command(
     scenario: str | None, overrides: tuple[str, ...], seed: int | None, host: str, port: int, instant: bool,
-    block_time_scale: float, addresses_file: str, data_dir: str | None, engine: str | None,
+    block_time_scale: float, addresses_file: str, data_dir: str | None, dump_state: str | None,
+    load_state: str | None, engine: str | None,
 ) -> None:
     """Serve every chain as a JSON-RPC endpoint, bridge and protocol deployed and relaying live, until Ctrl-C."""
     from pathlib import Path
 
     from sim.live import UpOptions, run_up
 
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value is not None else None
+
     options = UpOptions(
         scenario=scenario, overrides=overrides, seed=seed, host=host, port=port, instant=instant,
-        block_time_scale=block_time_scale, addresses_file=Path(addresses_file),
-        data_dir=Path(data_dir) if data_dir is not None else None, engine=engine,
+        block_time_scale=block_time_scale, addresses_file=Path(addresses_file), data_dir=path(data_dir),
+        engine=engine, dump_state=path(dump_state), load_state=path(load_state),
     )
     sys.exit(run_up(options, console, errors))
 

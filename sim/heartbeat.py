@@ -37,12 +37,15 @@ def refresh_prices(protocol: ProtocolDeployment) -> None:
 
 
 def keep_prices_fresh(
-    env: simpy.Environment, protocol: ProtocolDeployment, on_error: Callable[[Exception], None] | None = None
+    env: simpy.Environment, protocol: ProtocolDeployment, on_error: Callable[[Exception], None] | None = None,
+    first: float | None = None,
 ) -> Generator[Any, Any, None]:
-    """A SimPy process: :func:`refresh_prices` every :func:`heartbeat_interval` seconds."""
+    """A SimPy process: :func:`refresh_prices` every :func:`heartbeat_interval` seconds (the first after ``first``)."""
     interval = heartbeat_interval(protocol)
+    wait = interval if first is None else first
     while True:
-        yield env.timeout(interval)
+        yield env.timeout(wait)
+        wait = interval
         try:
             refresh_prices(protocol)
         except Exception as exc:  # noqa: BLE001 - a refused report must not stop the clock; it is reported

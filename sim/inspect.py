@@ -37,7 +37,8 @@ class RunDirectory:
     def summary(self) -> dict[str, Any]:
         path = self.path / "summary.json"
         if not path.is_file():
-            raise ConfigError(f"{self.path}: the run wrote no summary.json (it is still running, or was killed)")
+            raise ConfigError(f"{self.path}: the run wrote no summary.json (it is still running, or was killed: "
+                              f"`xmargin resume {self.path}` finishes it)")
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
@@ -77,8 +78,8 @@ class RunDirectory:
                 event = json.loads(line)
             except json.JSONDecodeError:
                 if number == len(lines):  # the last line, without its newline: cut by a killed run
-                    self.trace_cut = (f"{path} is cut at line {number} (a killed run leaves one): "
-                                      f"showing the {len(events)} events written whole")
+                    self.trace_cut = (f"{path} is cut at line {number} (a killed run leaves one; `xmargin resume` "
+                                      f"finishes the run): showing the {len(events)} events written whole")
                     break
                 raise ConfigError(f"{path}: line {number} is not JSON; the trace is damaged") from None
             if not isinstance(event, dict) or "kind" not in event or "t" not in event:

@@ -3,10 +3,11 @@
 A run directory holds ``summary.json`` (every metric, the trace hash, the outcome),
 ``trace.jsonl`` (every event, canonical JSON, flushed as it happens),
 ``messages.jsonl`` (each message's lifecycle record), ``timeseries.json``, the
-plots (PNG), ``report.html`` (:mod:`sim.report`) and ``world.json`` (who is who, what each id is; see
-:mod:`sim.world_file`). The summary is written even when the run stops on a violated
-invariant or crashes, so nothing already observed is lost. A run never silently
-replaces another: see :func:`claim_run_dir`.
+plots (PNG), ``report.html`` (:mod:`sim.report`), ``world.json`` (who is who, what each id is; see
+:mod:`sim.world_file`) and ``run.json`` (what was run, to resume it: :mod:`sim.resume`). The
+summary is written even when the run stops on a violated invariant, is interrupted or
+crashes, so nothing already observed is lost; every file but the trace is written whole
+or not at all. A run never silently replaces another: see :func:`claim_run_dir`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import time
 import tracemalloc
 from dataclasses import asdict, dataclass, field, is_dataclass
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,15 +31,28 @@ from sim.invariants import InvariantViolation
 from sim.metrics import usd
 from sim.report import write_run_report
 from sim.scenario import Scenario
+from sim.crashpoint import CrashPoint
+from sim.scenario_record import scenario_document
 from sim.testbed import Stage
-from sim.world import World
+from sim.trace import Trace, TraceDiverged
+from sim.world import TRACE_FILE, World
 from sim.world_file import WORLD_FILE, world_document
 
 EXIT_OK, EXIT_INVARIANT = 0, 1
+RUN_FILE, RUN_FORMAT = "run.json", "xmargin-run/1"
+SUMMARY_FILE, MESSAGES_FILE, TIMESERIES_FILE = "summary.json", "messages.jsonl", "timeseries.json"
 PROGRESS_STEP = 60.0  # simulated seconds between progress callbacks
 MAX_SLUG = 60  # characters of overrides in a default run directory's name
 
 Progress = Callable[[float, float], None]  # (simulated seconds done, total)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run: its directory holds what it did so far (status ``interrupted``), to resume."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(str(run_dir))
+        self.run_dir = run_dir
 
 
 @dataclass
@@ -45,6 +60,7 @@ class RunResult:
     run_dir: Path
     summary: dict[str, Any]
     world: World | None = field(default=None, repr=False, compare=False)  # the finished world, for inspection
+    finished_before: bool = False  # resuming found the run already ended: nothing was run
 
     @property
     def trace_hash(self) -> str:
@@ -73,7 +89,7 @@ def default_run_dir(scenario: Scenario) -> Path:
 
 
 def _is_run_dir(path: Path) -> bool:
-    return any((path / name).exists() for name in ("summary.json", "trace.jsonl", WORLD_FILE))
+    return any((path / name).exists() for name in (SUMMARY_FILE, TRACE_FILE, WORLD_FILE, RUN_FILE))
 
 
 def _holds_files(path: Path) -> bool:
@@ -145,6 +161,13 @@ def claim_run_dir(out: str | Path | None, scenario: Scenario, force: bool = Fals
     return RunTarget(path, made, replaced)
 
 
+def run_document(scenario: Scenario, engine: str) -> dict[str, Any]:
+    """``run.json``: what was run (the scenario as validated, its seed and overrides, the engine), written
+    before the world is built, so a killed run can be resumed (``xmargin resume``) without its scenario file."""
+    return {"format": RUN_FORMAT, "xmargin": package_version("xmargin"), "engine": engine,
+            "scenario": scenario_document(scenario)}
+
+
 def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Progress | None = None,
                  measure_memory: bool = False, force: bool = False, stage: Stage | None = None,
                  engine: str | None = None) -> RunResult:
@@ -152,12 +175,14 @@ def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Pr
     directory; ``stage`` hears what is being set up, ``progress`` how far the clock is. Raises ConfigError (and
     leaves everything as it was) for a directory it may not use, or a duration that ends before the deployment does."""
     engine = check_engine(engine or default_engine())
+    crash = CrashPoint.from_env()
     target = claim_run_dir(out, scenario, force)
     wall_start = time.perf_counter()
     if measure_memory:
         tracemalloc.start()
     try:
-        world = World(scenario, target.path, engine=engine, stage=stage)
+        atomic_write_json(target.path / RUN_FILE, run_document(scenario, engine))
+        world = World(scenario, target.path, engine=engine, stage=stage, trace=Trace(target.path / TRACE_FILE, crash=crash))
     except BaseException:
         target.abandon()
         raise
@@ -171,14 +196,27 @@ def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Pr
         )
     target.commit()
     atomic_write_json(target.path / WORLD_FILE, world_document(world))
-    run_dir = target.path
+    return execute(world, target.path, wall_start, progress, stage, measure_memory, crash)
+
+
+def execute(world: World, run_dir: Path, wall_start: float, progress: Progress | None = None,
+            stage: Stage | None = None, measure_memory: bool = False, crash: CrashPoint | None = None,
+            resumed_at_line: int | None = None) -> RunResult:
+    """Run a built world to the scenario's end and write the run directory's outputs (also when an invariant
+    breaks, the run is interrupted or it crashes). A resumed run whose trace diverges from the killed run's
+    raises TraceDiverged and writes nothing more."""
+    scenario = world.scenario
     violation: InvariantViolation | None = None
-    status = "crashed"
+    status: str | None = "crashed"
     try:
         if stage is not None:
-            stage("running")
+            stage(f"re-running the {resumed_at_line} trace lines of the killed run, checking each"
+                  if world.trace.verifying else "running")
         while world.env.now < scenario.duration:
+            verifying = world.trace.verifying
             world.env.run(until=min(scenario.duration, world.env.now + PROGRESS_STEP))
+            if verifying and not world.trace.verifying and stage is not None:
+                stage("running on (every line the killed run wrote came out the same)")
             if progress is not None:
                 progress(world.env.now, scenario.duration)
         world.sample()
@@ -189,13 +227,22 @@ def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Pr
         violation = exc
         status = "invariant_violated"
         world.trace.record(exc.t, "invariant_violated", invariant=exc.name, detail=exc.detail)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise RunInterrupted(run_dir) from None
+    except TraceDiverged:
+        status = None
+        world.close()
+        raise
     finally:
         peak = tracemalloc.get_traced_memory()[1] if measure_memory else None
         if measure_memory:
             tracemalloc.stop()
-        summary = build_summary(world, status, violation, time.perf_counter() - wall_start, peak)
-        world.trace.close()
-        write_outputs(world, run_dir, summary)
+        if status is not None:
+            summary = build_summary(world, status, violation, time.perf_counter() - wall_start, peak)
+            summary["resumed_at_line"] = resumed_at_line
+            world.close()  # the trace and the relayers' SQLite files, whole
+            write_outputs(world, run_dir, summary, crash)
     return RunResult(run_dir, summary, world)
 
 
@@ -259,14 +306,17 @@ def insolvent_at_end(world: World, bad_debt: int) -> dict[str, Any]:
             "insolvent_debt_usd": round(usd(bad_debt) + shortfall, 2)}
 
 
-def write_outputs(world: World, run_dir: Path, summary: dict[str, Any]) -> None:
-    with open(run_dir / "messages.jsonl", "w", encoding="utf-8") as handle:
-        for record in world.lifecycle.records():
-            handle.write(json.dumps(record_to_dict(record), sort_keys=True, default=str) + "\n")
+def write_outputs(world: World, run_dir: Path, summary: dict[str, Any], crash: CrashPoint | None = None) -> None:
+    """Every file of the run's end, each written whole or not at all; ``summary.json`` last but the report."""
+    atomic_write_text(run_dir / MESSAGES_FILE, "".join(
+        json.dumps(record_to_dict(record), sort_keys=True, default=str) + "\n" for record in world.lifecycle.records()
+    ))
+    if crash is not None:
+        crash.after_first_output()
     series = {**world.series.data, "liquidation_times": [r.t for r in world.metrics.liquidations],
               "delays": world.metrics.delays()}
-    (run_dir / "timeseries.json").write_text(json.dumps(series), encoding="utf-8")
-    atomic_write_json(run_dir / "summary.json", summary)
+    atomic_write_text(run_dir / TIMESERIES_FILE, json.dumps(series))
+    atomic_write_json(run_dir / SUMMARY_FILE, summary)
     write_run_report(run_dir)
 
 
@@ -309,6 +359,15 @@ def record_to_dict(record: MessageRecord) -> dict[str, Any]:
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    temporary.replace(path)
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Readers (and a run resumed after a kill) see the old file or the whole new one, never a part."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

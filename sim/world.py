@@ -43,6 +43,7 @@ from sim.testbed import Stage, build_testbed
 from sim.trace import Trace
 
 AGENT_BALANCE_WEI = 1_000 * 10**18
+TRACE_FILE = "trace.jsonl"
 
 
 def mean_latency(model: Any) -> float:
@@ -51,11 +52,12 @@ def mean_latency(model: Any) -> float:
 
 class World:
     def __init__(self, scenario: Scenario, run_dir: Path | None = None, engine: str = REFERENCE_ENGINE,
-                 stage: Stage | None = None) -> None:
+                 stage: Stage | None = None, trace: Trace | None = None) -> None:
+        """``trace``: where events go (default: a new ``run_dir/trace.jsonl``, or nowhere without a run directory)."""
         self.scenario = scenario
         self.engine = engine
         seed = scenario.seed
-        self.trace = Trace(run_dir / "trace.jsonl" if run_dir is not None else None)
+        self.trace = trace if trace is not None else Trace(run_dir / TRACE_FILE if run_dir is not None else None)
         trader_accounts = [keyed_account(f"trader-{i}", seed) for i in range(scenario.traders.count)]
         keeper_accounts = [keyed_account(f"keeper-{i}", seed) for i in range(scenario.keepers.count)]
         arbitrageur_accounts = [keyed_account(f"arbitrageur-{i}", seed) for i in range(scenario.arbitrageurs.count)]
@@ -139,7 +141,7 @@ class World:
         self._start_processes()
 
     def close(self) -> None:
-        """Stop without running: the trace file and the relayers' SQLite files are closed."""
+        """Stop: the trace file and the relayers' SQLite files are closed."""
         self.trace.close()
         for relayer in self.testbed.bridge.relayers:
             relayer.kill()

@@ -8,14 +8,14 @@ Agents, price paths and scheduled reorgs are the simulation's business and are l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from bridge import BridgeConfig
 from chains.config import ChainConfig
 from protocol import ProtocolConfig
 from sim.overrides import apply_overrides
-from sim.scenario import load_scenario, parse_scenario
+from sim.scenario import Scenario, load_scenario, parse_scenario
 
 DEFAULT_WORLD_NAME = "default"
 PLACEHOLDER_DURATION = float("inf")  # a scenario needs one; nothing built from a WorldSpec stops at a duration
@@ -31,6 +31,7 @@ class WorldSpec:
     protocol: ProtocolConfig
     bridge: BridgeConfig
     fixed_genesis: frozenset[str] = frozenset()  # chains whose genesis timestamp the scenario sets itself
+    scenario: Scenario | None = field(default=None, repr=False, compare=False)  # what it was resolved from
 
     def starting_at(self, timestamp: int) -> "WorldSpec":
         """The same world with every chain's genesis at ``timestamp``, except those the scenario pins."""
@@ -54,18 +55,24 @@ def resolve_world(scenario: str | None = None, overrides: Iterable[str] = (), se
         if seed is not None:
             data["seed"] = seed
         loaded = parse_scenario(data, "")
-        loaded = replace(loaded, name=DEFAULT_WORLD_NAME)
-    raw_chains = loaded.raw.get("chains") or []
+        loaded = replace(loaded, name=DEFAULT_WORLD_NAME, overrides=overrides)
+    return world_of(loaded)
+
+
+def world_of(scenario: Scenario) -> WorldSpec:
+    """The world part of a loaded scenario."""
+    raw_chains = scenario.raw.get("chains") or []
     pinned = frozenset(
         entry["name"] for entry in raw_chains if isinstance(entry, dict) and "genesis_timestamp" in entry
     )
     return WorldSpec(
-        name=loaded.name,
-        seed=loaded.seed,
-        chains=tuple(loaded.chains),
-        perp_chain=loaded.perp_chain,
-        vault_chains=tuple(loaded.vault_chains),
-        protocol=loaded.protocol,
-        bridge=loaded.bridge,
+        name=scenario.name,
+        seed=scenario.seed,
+        chains=tuple(scenario.chains),
+        perp_chain=scenario.perp_chain,
+        vault_chains=tuple(scenario.vault_chains),
+        protocol=scenario.protocol,
+        bridge=scenario.bridge,
         fixed_genesis=pinned,
+        scenario=scenario,
     )

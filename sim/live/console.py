@@ -109,6 +109,11 @@ def run_up(options: UpOptions, console: Console, errors: Console) -> int:
             errors.print(f"[bold red]error:[/] the clock stopped: {live.failure}", highlight=False)
             return 1
         console.print(f"stopped cleanly; relayer state and message log in {live.data_dir}", highlight=False)
+        if live.dumped is not None:
+            dumped = live.dumped
+            console.print(f"world saved to {dumped.path} ({dumped.size / 1e6:.2f} MB, {dumped.blocks} blocks, "
+                          f"{dumped.seconds:.2f} s); start it again with --load-state {dumped.path}",
+                          highlight=False, soft_wrap=True)
         return 0
     finally:
         for sig, handler in previous.items():

@@ -131,11 +131,16 @@ def build_manifest(
 
 def write_manifest(document: Mapping[str, Any], path: Path) -> None:
     """Write atomically: readers see the previous file or the whole new one, never a part."""
+    write_json_file(document, path, indent=2)
+
+
+def write_json_file(document: Mapping[str, Any], path: Path, indent: int | None) -> None:
+    """``document`` as JSON in ``path``, atomically (and synced: it survives a crash right after)."""
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=2)
+            json.dump(document, out, indent=indent)
             out.write("\n")
             out.flush()
             os.fsync(out.fileno())

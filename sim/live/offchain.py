@@ -78,7 +78,10 @@ class OffChain:
         start_time: float,
         on_event: Sequence[EventListener] = (),
         notify: Notify | None = None,
+        fresh_prices_at_start: bool = False,
     ) -> None:
+        """``fresh_prices_at_start``: report prices right after the perp chain's first block (a loaded world's
+        prices are as old as its file; that block brings the chain to the wall-clock time)."""
         self.chains = chains
         self.bridge_deployment = bridge_deployment
         self.protocol = protocol
@@ -88,6 +91,7 @@ class OffChain:
         self.notify = notify or (lambda message: None)
         self.start_time = start_time
         self.generation = 0
+        self.fresh_prices_at_start = fresh_prices_at_start
         self._replaying = False
         self.guard = HistoryGuard(chains)
         self.env: simpy.Environment | None = None
@@ -125,7 +129,8 @@ class OffChain:
             self._replaying = False
         for chain in self.chains:
             env.process(follow_clock(env, chain, [bridge.block_listener]))
-        env.process(keep_prices_fresh(env, self.protocol, on_error=self._heartbeat_failed))
+        first = self.protocol.perp.block_time if self.fresh_prices_at_start and self.generation == 0 else None
+        env.process(keep_prices_fresh(env, self.protocol, on_error=self._heartbeat_failed, first=first))
         return env, bridge
 
     def _heartbeat_failed(self, error: Exception) -> None:

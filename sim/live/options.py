@@ -37,9 +37,18 @@ class UpOptions:
     addresses_file: Path = Path(DEFAULT_ADDRESSES_FILE)
     data_dir: Path | None = None
     engine: str | None = None  # None: the fastest installed
+    dump_state: Path | None = None  # where to save the world on shutdown
+    load_state: Path | None = None  # a saved world to start from instead of a fresh one
+
+    def check_sources(self) -> None:
+        """A loaded world comes whole from its file: no scenario, overrides or seed may be given with it."""
+        if self.load_state is not None and (self.scenario is not None or self.overrides or self.seed is not None):
+            raise ConfigError("--load-state: the world, its overrides and its seed come from the file; "
+                              "give no --scenario, --set or --seed with it")
 
     def check(self, chain_count: int) -> None:
         """Raise ConfigError for any option that cannot work; touches nothing."""
+        self.check_sources()
         check_engine(self.engine or default_engine())
         scale = self.block_time_scale
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
@@ -50,21 +59,16 @@ class UpOptions:
             raise ConfigError(f"--port: must be a port number from 0 to 65535, got {self.port!r}")
         if self.port and self.port + chain_count - 1 > 65535:
             raise ConfigError(f"--port: {chain_count} chains need ports {self.port}..{self.port + chain_count - 1}")
-        self._check_addresses_file()
+        self._check_files()
         self._check_data_dir()
         if self.port:
             for offset in range(chain_count):
                 _check_port_free(self.host, self.port + offset)
 
-    def _check_addresses_file(self) -> None:
-        target = Path(self.addresses_file)
-        if target.is_dir():
-            raise ConfigError(f"--addresses-file: {target} is a directory")
-        parent = target.parent if str(target.parent) else Path(".")
-        if not parent.is_dir():
-            raise ConfigError(f"--addresses-file: directory {parent} does not exist")
-        if not os.access(parent, os.W_OK):
-            raise ConfigError(f"--addresses-file: cannot write in {parent}")
+    def _check_files(self) -> None:
+        _check_writable_file(Path(self.addresses_file), "--addresses-file")
+        if self.dump_state is not None:
+            _check_writable_file(Path(self.dump_state), "--dump-state")
 
     def _check_data_dir(self) -> None:
         if self.data_dir is None:
@@ -77,10 +81,21 @@ class UpOptions:
             if stale:
                 raise ConfigError(
                     f"--data-dir: {directory} already holds relayer state ({', '.join(stale)}) from another run; "
-                    "the chains start afresh every time, so give an empty or new directory"
+                    "the chains start afresh every time, so give an empty or new directory (to carry a world over, "
+                    "use --dump-state and --load-state)"
                 )
             if not os.access(directory, os.W_OK):
                 raise ConfigError(f"--data-dir: cannot write in {directory}")
+
+
+def _check_writable_file(target: Path, flag: str) -> None:
+    if target.is_dir():
+        raise ConfigError(f"{flag}: {target} is a directory")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{flag}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{flag}: cannot write in {parent}")
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from bridge import LifecycleEvent
 from chains import ChainSet
 from chains.engines import default_engine
+from chains.errors import ConfigError
 from chains.rpc import ChainServers, chain_lock, serve_chain
 from protocol import ProtocolDeployment
 from sim.live.accounts import dev_accounts, genesis_allocation, provision
@@ -23,6 +24,7 @@ from sim.live.manifest import build_manifest, write_manifest
 from sim.live.offchain import EventListener, Notify, OffChain
 from sim.live.options import UpOptions
 from sim.live.producer import AligningLock
+from sim.live.state import DumpReport, SavedWorld, dump_state, read_state, restore_chains, restore_files
 from sim.testbed import Testbed, build_testbed, start_time
 from sim.trace import Trace
 from sim.world_spec import WorldSpec, resolve_world
@@ -49,6 +51,7 @@ class LiveWorld:
         clock: WallClock,
         manifest: dict[str, Any],
         journal: Trace,
+        engine: str,
     ) -> None:
         self.spec = spec
         self.options = options
@@ -57,7 +60,9 @@ class LiveWorld:
         self.clock = clock
         self.manifest = manifest
         self.journal = journal
+        self.engine = engine
         self.closed = False
+        self.dumped: DumpReport | None = None  # what close() saved, with --dump-state
 
     @property
     def chains(self) -> ChainSet:
@@ -81,7 +86,8 @@ class LiveWorld:
         return self.clock.failure
 
     def close(self) -> None:
-        """Stop the endpoints (requests in flight finish), then the clock, whose thread closes the relayers."""
+        """Stop the endpoints (requests in flight finish), then the clock, whose thread closes the relayers;
+        then, with ``--dump-state``, save the world (:attr:`dumped`)."""
         if self.closed:
             return
         self.closed = True
@@ -90,6 +96,17 @@ class LiveWorld:
         finally:
             self.clock.stop()
             self.journal.close()
+        if self.options.dump_state is not None:
+            self.dump(Path(self.options.dump_state))
+
+    def dump(self, path: Path) -> DumpReport:
+        """Save the stopped world to ``path`` (see :mod:`sim.live.state`)."""
+        try:
+            self.dumped = dump_state(self.spec, self.chains, self.offchain.bridge_dir, self.data_dir / MESSAGES_FILE,
+                                     self.engine, path)
+        except OSError as exc:
+            raise ConfigError(f"--dump-state {path}: cannot write the world: {exc.strerror or exc}") from None
+        return self.dumped
 
     def __enter__(self) -> "LiveWorld":
         return self
@@ -107,15 +124,16 @@ def _journal_listener(journal: Trace) -> EventListener:
     return record
 
 
-def deploy_world(spec: WorldSpec, accounts: tuple[LocalAccount, ...], data_dir: Path,
-                 engine: str) -> tuple[Testbed, dict[str, Decimal]]:
-    """Chains, bridge and protocol deployed, the accounts funded; the builder's own bridge stopped unused."""
-    built = build_testbed(
-        spec.chains, spec.protocol, spec.bridge, spec.seed, spec.perp_chain, spec.vault_chains,
-        data_dir=data_dir, extra_alloc=genesis_allocation(accounts), engine=engine,
-    )
-    for relayer in built.bridge.relayers:  # never ran; the live bridge replaces it
-        relayer.kill()
+def deploy_world(spec: WorldSpec, accounts: tuple[LocalAccount, ...], engine: str) -> tuple[Testbed, dict[str, Decimal]]:
+    """Chains, bridge and protocol deployed, the accounts funded; the builder's own bridge (its relayer files in a
+    scratch directory) stopped unused: the live one replaces it."""
+    with tempfile.TemporaryDirectory(prefix="xmargin-up-build-") as scratch:
+        built = build_testbed(
+            spec.chains, spec.protocol, spec.bridge, spec.seed, spec.perp_chain, spec.vault_chains,
+            data_dir=Path(scratch), extra_alloc=genesis_allocation(accounts), engine=engine,
+        )
+        for relayer in built.bridge.relayers:  # never ran
+            relayer.kill()
     return built, provision(built.chains, built.protocol, accounts)
 
 
@@ -125,9 +143,8 @@ def deployment_span(spec: WorldSpec, accounts: tuple[LocalAccount, ...], engine:
     Chains start that long before now, so the first live block of every chain carries
     the wall-clock time (and keeps doing so), as Anvil's blocks do.
     """
-    with tempfile.TemporaryDirectory(prefix="xmargin-up-dry-") as scratch:
-        built, _ = deploy_world(spec, accounts, Path(scratch), engine)
-        return math.ceil(start_time(built.chains))
+    built, _ = deploy_world(spec, accounts, engine)
+    return math.ceil(start_time(built.chains))
 
 
 def start_up(
@@ -142,29 +159,44 @@ def start_up(
     Raises ConfigError (nothing built, nothing written) for bad options or a bad scenario.
     ``progress`` hears what is being done once the options are known to be good.
     """
-    spec = resolve_world(options.scenario, options.overrides, options.seed)
+    saved: SavedWorld | None = None
+    if options.load_state is not None:
+        options.check_sources()
+        saved = read_state(Path(options.load_state))
+        spec = saved.spec
+    else:
+        spec = resolve_world(options.scenario, options.overrides, options.seed)
     options.check(len(spec.chains))
     engine = options.engine or default_engine()
     # the endpoints' request threads share the interpreter with the clock thread: let a request that is
     # ready run within half a millisecond instead of waiting out the default 5 ms slice
     sys.setswitchinterval(SWITCH_INTERVAL)
-    if progress is not None:
-        progress(f"deploying the bridge and the protocol on {', '.join(c.name for c in spec.chains)}...")
     accounts = dev_accounts(spec.seed)
-    if any(chain.name not in spec.fixed_genesis for chain in spec.chains):
-        span = deployment_span(spec, accounts, engine)
-        spec = spec.starting_at(int(clock_time()) - span)
+    names = ", ".join(chain.name for chain in spec.chains)
+    if saved is None:
+        if progress is not None:
+            progress(f"deploying the bridge and the protocol on {names}...")
+        if any(chain.name not in spec.fixed_genesis for chain in spec.chains):
+            spec = spec.starting_at(int(clock_time()) - deployment_span(spec, accounts, engine))
+    elif progress is not None:
+        blocks = sum(len(history.blocks) for history in saved.histories.values())
+        progress(f"loading {options.load_state} (saved on {saved.engine}): deploying, then replaying {blocks} blocks "
+                 f"on {names}...")
+    built, grant = deploy_world(spec, accounts, engine)
+    if saved is not None:  # the same genesis, so the same deployment: then the saved blocks after it
+        restore_chains(built.chains, saved, f"--load-state {options.load_state}")
     data_dir = Path(options.data_dir) if options.data_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-up-"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    built, grant = deploy_world(spec, accounts, data_dir, engine)
+    if saved is not None:
+        restore_files(saved, data_dir, data_dir / MESSAGES_FILE)
     if options.instant:
         for chain in built.chains:
             chain.auto_mine = True
-    journal = Trace(data_dir / MESSAGES_FILE)
+    journal = Trace(data_dir / MESSAGES_FILE, append=saved is not None)
     first = start_time(built.chains)
     offchain = OffChain(
         built.chains, built.bridge_deployment, built.protocol, spec, data_dir, first,
-        on_event=[_journal_listener(journal), *on_event], notify=notify,
+        on_event=[_journal_listener(journal), *on_event], notify=notify, fresh_prices_at_start=saved is not None,
     )
     clock = WallClock(offchain, [chain_lock(chain) for chain in built.chains], options.block_time_scale, notify)
     try:
@@ -172,7 +204,7 @@ def start_up(
     except BaseException:
         journal.close()
         raise
-    live = LiveWorld(spec, options, offchain, servers, clock, {}, journal)
+    live = LiveWorld(spec, options, offchain, servers, clock, {}, journal, engine)
     try:
         live.manifest = build_manifest(
             spec, built.chains, live.urls, built.protocol, built.bridge_deployment, accounts, grant,
