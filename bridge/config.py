@@ -32,6 +32,7 @@ Unknown keys are errors. The full schema, with defaults::
     max_rejections = 20               # rejections after which a relayer abandons a message
     gas_limit = 1000000               # gas of each `process` transaction (recipient's handle included)
     outages = []                      # [{relayer = i, start = t1, end = t2}]: killed at t1, restarted at t2
+    fees = { strategy = "suggested" } # fixed | suggested | adaptive (see chains.fees)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from typing import Any, Iterable, Mapping
 
 from chains import schema
 from chains.errors import ConfigError
+from chains.fees import FeeStrategy, fee_strategy
 from bridge.latency import FixedLatency, LatencyModel, LognormalLatency, UniformLatency
 
 MODE_NAMES = ("multisig", "checkpoint")
@@ -131,6 +133,7 @@ class RelayersConfig:
     max_rejections: int = 20
     gas_limit: int = 1_000_000
     outages: tuple[RelayerOutage, ...] = ()
+    fees: FeeStrategy = FeeStrategy()  # how each relayer bids for its `process` transactions
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,7 @@ def _validators(reader: _Reader) -> ValidatorsConfig:
 
 def _relayers(reader: _Reader) -> RelayersConfig:
     reader.only("count", "poll_interval", "ack_timeout", "retry_backoff", "max_backoff", "max_rejections",
-                "gas_limit", "outages")
+                "gas_limit", "outages", "fees")
     count = reader.integer("count", 1, minimum=0, maximum=16)
     positive = {}
     for name, default in (("poll_interval", 1.0), ("ack_timeout", 10.0), ("retry_backoff", 2.0), ("max_backoff", 60.0)):
@@ -369,4 +372,4 @@ def _relayers(reader: _Reader) -> RelayersConfig:
             raise ConfigError(f"{p}.relayer: must be a relayer index from 0 to {count - 1}, got {index!r}")
         outages.append(RelayerOutage(index, window["start"], window["end"]))
     return RelayersConfig(count=count, max_rejections=max_rejections, gas_limit=gas_limit, outages=tuple(outages),
-                          **positive)
+                          fees=fee_strategy(reader.data, "fees", reader.path), **positive)

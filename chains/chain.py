@@ -42,10 +42,10 @@ from chains.engines.base import (
     effective_gas_price,
 )
 from chains.errors import ChainStateError, TransactionRejected
-from chains.fees import FeeBid, suggested_bid
+from chains.fees import FeeBid, FeePolicy, suggested_bid
 from chains.signing import TRANSACTION_BUILDER, SigningKey, check_chain_id, decode_transaction, sign_dynamic_fee, signing_key
 from chains.state import StateDiff, WorldState, extend_root
-from chains.txpool import Pooled, TxPool, rejection
+from chains.txpool import Pooled, TxPool, fee_cap, rejection, tip_cap
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -96,7 +96,9 @@ class Chain:
         genesis.update({to_canonical_address(a): v for a, v in (extra_alloc or {}).items()})
         self.engine = create_engine(engine, config.chain_id, genesis, config.block_gas_limit)
         self.state = WorldState(genesis)
-        self.pool = TxPool()
+        self.pool = TxPool(config.mempool_size)
+        self.fee_policies: dict[bytes, FeePolicy] = {}  # how this chain bids for the senders it signs for
+        self.replaced_by: dict[bytes, HexBytes] = {}  # a replaced transaction's hash -> its replacement's
         self.branch = 0
         self._auto_mine = auto_mine
         self.clock: Callable[[], float] | None = None  # "now" as a chain timestamp (see now())
@@ -225,8 +227,12 @@ class Chain:
         """Decode, check and pool a signed transaction (mined at once in auto-mine mode); returns its hash."""
         return self.submit(decode_transaction(raw))
 
-    def submit(self, transaction: Any) -> HexBytes:
-        """Pool a py-evm signed transaction after the checks a node makes; refusals change nothing."""
+    def submit(self, transaction: Any, local: bool = False) -> HexBytes:
+        """Pool a py-evm signed transaction after the checks a node makes; refusals change nothing.
+
+        ``local``: the node signed it for one of its own accounts (:meth:`send`), so, as in geth,
+        a full pool neither refuses nor evicts it.
+        """
         check_chain_id(transaction, self.chain_id)
         sender = transaction.sender
         tx_hash = HexBytes(transaction.hash)
@@ -234,32 +240,52 @@ class Chain:
             raise TransactionRejected(f"already known: {tx_hash.to_0x_hex()}")
         problem = rejection(transaction, self.state.account(sender), self.config.block_gas_limit)
         problem = problem or self.pool.replacement_problem(transaction, sender)
+        problem = problem or (None if local else self._room_for(transaction, sender))
         if problem is not None:
             raise TransactionRejected(problem)
-        replaced = self.pool.add(transaction, sender, self.now())
+        replaced = self.pool.add(transaction, sender, self.now(), local)
         if replaced is not None:
             self.dropped["replaced"] += 1
+            self.replaced_by[bytes(replaced.hash)] = tx_hash
         for listener in self.submit_listeners:
             listener(self, tx_hash)
         if self.auto_mine:
             self.mine()
         return tx_hash
 
+    def _room_for(self, transaction: Any, sender: bytes) -> str | None:
+        """When the pool is full, evict its cheapest transaction for a newcomer that pays more, else refuse it."""
+        if len(self.pool) < self.pool.capacity or self.pool.replaces(transaction, sender):
+            return None
+        cheapest = self.pool.cheapest()
+        if cheapest is None or fee_cap(transaction) <= fee_cap(cheapest.transaction):
+            return (f"txpool is full: {len(self.pool)} transactions, the cheapest offering "
+                    f"{fee_cap(cheapest.transaction) if cheapest else 0} wei per gas")
+        self.pool.remove(cheapest.hash)
+        self.dropped["evicted"] += 1
+        return None
+
     def send(
         self, sender: str | bytes, to: str | bytes | None, data: bytes = b"", gas: int = 1_000_000, value: int = 0,
-        fees: FeeBid | None = None,
+        fees: FeeBid | None = None, local: bool = True,
     ) -> HexBytes:
-        """Sign a transaction for one of :attr:`keys` (next pending nonce; fees suggested unless given) and submit it."""
+        """Sign a transaction for one of :attr:`keys` (next pending nonce) and submit it (as a local one,
+        unless ``local=False``: then it competes for room in a full pool as a remote one does).
+
+        Fees: ``fees`` if given, else the sender's policy (:meth:`set_fee_policy`), else the suggestion.
+        """
         address = _address(sender)
         key = self.keys.get(address)
         if key is None:
             raise ChainStateError(f"{self.name}: no key for {to_checksum_address(address)}; add_account() it first")
-        bid = fees or suggested_bid(self)
+        nonce = self.pending_nonce(address)
+        policy = self.fee_policies.get(address)
+        bid = fees or (policy.bid(self, gas, nonce) if policy is not None else suggested_bid(self))
         transaction = sign_dynamic_fee(
-            key, self.chain_id, self.pending_nonce(address), CREATE_TO if to is None else _address(to), bytes(data),
+            key, self.chain_id, nonce, CREATE_TO if to is None else _address(to), bytes(data),
             gas, bid.max_fee_per_gas, bid.max_priority_fee_per_gas, value,
         )
-        return self.submit(transaction)
+        return self.submit(transaction, local)
 
     def replace(self, tx_hash: bytes, fees: FeeBid) -> HexBytes:
         """Re-sign a pooled transaction with new fees (same nonce, call and gas): a stuck transaction's bump.
@@ -277,7 +303,41 @@ class Chain:
             key, self.chain_id, old.nonce, old.to, old.data, old.gas, fees.max_fee_per_gas, fees.max_priority_fee_per_gas,
             old.value,
         )
-        return self.submit(transaction)
+        return self.submit(transaction, pooled.local)
+
+    def set_fee_policy(self, sender: str | bytes, policy: FeePolicy | None) -> None:
+        """How :meth:`send` bids for ``sender`` when given no fees, and whether stuck transactions are re-bid."""
+        address = _address(sender)
+        if policy is None:
+            self.fee_policies.pop(address, None)
+        else:
+            self.fee_policies[address] = policy
+
+    def current_hash(self, tx_hash: bytes) -> HexBytes:
+        """The transaction that stands for ``tx_hash`` now: itself, or the replacement that took its nonce."""
+        current = HexBytes(tx_hash)
+        while (following := self.replaced_by.get(bytes(current))) is not None:
+            current = following
+        return current
+
+    def _rebid_stuck(self, timestamp: int) -> None:
+        """Before a block: senders whose policy re-bids replace what has waited too long (a wallet's speed-up)."""
+        for address, policy in self.fee_policies.items():
+            if policy.replace_after is None:
+                continue
+            for pooled in self.pool.of_sender(address):
+                waited = timestamp - pooled.submitted_at
+                if waited < policy.replace_after:
+                    continue
+                old = pooled.transaction
+                bid = policy.rebid(self, FeeBid(fee_cap(old), tip_cap(old)), old.gas, old.nonce,
+                                   timestamp - pooled.first_submitted_at)
+                if bid is None:
+                    continue
+                try:
+                    self.replace(pooled.hash, bid)
+                except TransactionRejected:  # e.g. the balance no longer covers the higher cap: it keeps waiting
+                    continue
 
     def now(self) -> float:
         """The current time as a chain timestamp: the simulation's clock when it set one, else the next block's
@@ -311,6 +371,8 @@ class Chain:
         if timestamp is not None:
             self.set_next_timestamp(timestamp)
         self._expire(self._next_timestamp)
+        if self.fee_policies and len(self.pool):
+            self._rebid_stuck(self._next_timestamp)
 
         def from_pool(context: BlockContext, diff: StateDiff) -> list[tuple[Pooled, Execution]]:
             if not len(self.pool):
@@ -359,7 +421,8 @@ class Chain:
                     raise ChainStateError(f"{self.name}: block {context.number} does not replay: {problem}")
                 execution = self.engine.execute(transaction, context)
                 diff.extend(self._apply(execution))
-                executed.append((Pooled(transaction, HexBytes(transaction.hash), transaction.sender, 0, timestamp), execution))
+                executed.append((Pooled(transaction, HexBytes(transaction.hash), transaction.sender, 0, timestamp, timestamp),
+                                 execution))
             return executed
 
         return self._build(given, mix_hash)
@@ -451,7 +514,7 @@ class Chain:
                 gas_used=execution.gas_used, cumulative_gas_used=cumulative,
                 effective_gas_price=effective_gas_price(transaction, base_fee),
                 type=transaction.type_id or 0, logs=tuple(logs), bloom=bloom,
-                output=execution.output, error=execution.error, submitted_at=pooled.submitted_at,
+                output=execution.output, error=execution.error, submitted_at=pooled.first_submitted_at,
             ))
         return Block(header, transactions, tuple(receipts))
 

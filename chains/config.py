@@ -12,6 +12,7 @@ DEFAULT_ACCOUNTS = 10
 DEFAULT_BALANCE_ETH = 10_000
 DEFAULT_BLOCK_GAS_LIMIT = 30_000_000
 DEFAULT_MEMPOOL_LIFETIME = 3 * 3600  # seconds a transaction may wait in the pool (geth's default)
+DEFAULT_MEMPOOL_SIZE = 5_120  # geth's 4,096 executable + 1,024 queued slots
 MIN_BLOCK_GAS_LIMIT = 21_000  # one plain transfer
 
 
@@ -26,6 +27,7 @@ class ChainConfig:
     genesis_timestamp: int = DEFAULT_GENESIS_TIMESTAMP
     block_gas_limit: int = DEFAULT_BLOCK_GAS_LIMIT
     mempool_lifetime: int = DEFAULT_MEMPOOL_LIFETIME
+    mempool_size: int = DEFAULT_MEMPOOL_SIZE  # transactions the pool holds; then the cheapest is evicted
 
     def __post_init__(self) -> None:
         where = f"chain {self.name!r}"
@@ -60,6 +62,9 @@ class ChainConfig:
         _require_int(self.mempool_lifetime, f"{where}: mempool_lifetime (seconds)")
         if self.mempool_lifetime <= 0:
             raise ConfigError(f"{where}: mempool_lifetime must be positive, got {self.mempool_lifetime}")
+        _require_int(self.mempool_size, f"{where}: mempool_size (transactions)")
+        if not 1 <= self.mempool_size <= 10_000_000:
+            raise ConfigError(f"{where}: mempool_size must be between 1 and 10000000, got {self.mempool_size}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ChainConfig":

@@ -7,6 +7,11 @@ raised by at least 10%). A transaction whose nonce leaves a gap, or whose fee ca
 below the base fee, is kept and waits. A block takes, among the senders' next
 transactions, the highest effective priority fee first (arrival order breaks ties),
 as long as the transaction's gas limit fits what is left of the block.
+
+The pool holds at most ``capacity`` transactions (geth's 4,096 + 1,024 slots): when it is
+full, a newcomer must offer a higher fee cap than the cheapest pooled transaction, which
+is then evicted; otherwise it is refused. As in geth, *local* transactions (those the node
+signs for its own accounts) are exempt: never evicted, never refused for want of room.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from chains.abi import checksum
 from chains.engines.base import Account, effective_gas_price
 
 REPLACEMENT_BUMP_PERCENT = 10
+DEFAULT_CAPACITY = 5_120
 
 
 @dataclass(slots=True)
@@ -30,6 +36,8 @@ class Pooled:
     sender: bytes
     arrival: int
     submitted_at: float  # when it was sent, as a chain timestamp
+    first_submitted_at: float  # when the first transaction it replaced (or itself) was sent: its wait so far
+    local: bool = False  # signed by the node for one of its accounts: not evicted when the pool is full
 
     @property
     def nonce(self) -> int:
@@ -69,10 +77,12 @@ def rejection(transaction: Any, account: Account, block_gas_limit: int) -> str |
 
 
 class TxPool:
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
         self._by_hash: dict[bytes, Pooled] = {}
         self._by_sender: dict[bytes, dict[int, Pooled]] = {}
         self._arrivals = 0
+        self._by_price: list[tuple[int, int, bytes]] = []  # (fee cap, arrival, hash), stale entries left behind
 
     def __len__(self) -> int:
         return len(self._by_hash)
@@ -101,15 +111,43 @@ class TxPool:
             )
         return None
 
-    def add(self, transaction: Any, sender: bytes, submitted_at: float) -> Pooled | None:
-        """Pool ``transaction``; returns the one it replaced, if any (checks are the caller's)."""
+    def of_sender(self, sender: bytes) -> list[Pooled]:
+        """``sender``'s pooled transactions in nonce order."""
+        by_nonce = self._by_sender.get(sender)
+        return [by_nonce[nonce] for nonce in sorted(by_nonce)] if by_nonce else []
+
+    def replaces(self, transaction: Any, sender: bytes) -> bool:
+        return transaction.nonce in self._by_sender.get(sender, {})
+
+    def cheapest(self) -> Pooled | None:
+        """The remote pooled transaction with the lowest fee cap (the oldest of equals): the first to evict."""
+        heap = self._by_price
+        while heap:
+            _, arrival, tx_hash = heap[0]
+            pooled = self._by_hash.get(tx_hash)
+            if pooled is not None and pooled.arrival == arrival:
+                return pooled
+            heapq.heappop(heap)
+        return None
+
+    def add(self, transaction: Any, sender: bytes, submitted_at: float, local: bool = False) -> Pooled | None:
+        """Pool ``transaction``; returns the one it replaced, if any (checks, and room, are the caller's)."""
         replaced = self._by_sender.get(sender, {}).get(transaction.nonce)
         if replaced is not None:
             self.remove(replaced.hash)
         self._arrivals += 1
-        pooled = Pooled(transaction, HexBytes(transaction.hash), sender, self._arrivals, submitted_at)
+        first = replaced.first_submitted_at if replaced is not None else submitted_at
+        pooled = Pooled(transaction, HexBytes(transaction.hash), sender, self._arrivals, submitted_at, first, local)
         self._by_hash[pooled.hash] = pooled
         self._by_sender.setdefault(sender, {})[transaction.nonce] = pooled
+        if local:
+            return replaced
+        if len(self._by_price) > 2 * len(self._by_hash) + 64:  # compact the stale entries
+            self._by_price = [(fee_cap(p.transaction), p.arrival, bytes(p.hash))
+                              for p in self._by_hash.values() if not p.local]
+            heapq.heapify(self._by_price)
+        else:
+            heapq.heappush(self._by_price, (fee_cap(transaction), pooled.arrival, bytes(pooled.hash)))
         return replaced
 
     def remove(self, tx_hash: bytes) -> Pooled | None:
@@ -125,6 +163,7 @@ class TxPool:
         dropped = self.all()
         self._by_hash.clear()
         self._by_sender.clear()
+        self._by_price.clear()
         return dropped
 
     def next_nonce(self, sender: bytes, state_nonce: int) -> int:

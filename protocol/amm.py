@@ -24,6 +24,7 @@ FEE_DENOMINATOR = 1_000_000
 Q112 = 2**112
 UINT256 = 2**256
 GAS_SWAP = 250_000
+SWAP_GAS_TYPICAL = 90_000  # what a swap uses (benchmarks/markets.py: 81,047), for agents pricing one before they send
 GAS_LIQUIDITY = 350_000
 
 

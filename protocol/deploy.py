@@ -42,7 +42,7 @@ from protocol.units import Number, to_wad
 from protocol.vault import Vault
 
 MAX_COLLATERALS = 16
-REPORTER_GAS_ETH = 10  # ether sent to each reporter on the perp chain
+REPORTER_GAS_ETH = 400  # ether sent to each reporter on the perp chain: a day of rounds at a few hundred gwei
 SETUP_GAS = 1_000_000
 
 

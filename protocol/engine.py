@@ -23,6 +23,7 @@ PAGE = 32
 HEALTH_ROWS = 128  # MarginReader.health_of takes at most this many buckets per call
 GAS_TRADE = 1_500_000
 GAS_LIQUIDATE = 2_000_000
+LIQUIDATE_GAS_TYPICAL = 250_000  # what a liquidation uses (benchmarks/protocol_gas.py: 220,844 for two positions)
 GAS_MOVE = 800_000
 
 

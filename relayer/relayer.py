@@ -31,7 +31,6 @@ from typing import Any, Generator
 
 import simpy
 from eth_utils import to_canonical_address
-from hexbytes import HexBytes
 
 from chains import Chain, revert_reason
 from chains.abi import BoundCall
@@ -212,12 +211,8 @@ class _Session:
 
     def _work(self) -> None:
         now = self.env.now
-        pending_by_chain: dict[int, set[HexBytes]] = {}
         for submission in self.db.due_submissions(now):
-            if submission.dst_chain_id not in pending_by_chain:
-                chain = self._chain(submission.dst_chain_id)
-                pending_by_chain[submission.dst_chain_id] = set(chain.pending_transactions())
-            self._confirm(submission, pending_by_chain[submission.dst_chain_id])
+            self._confirm(submission)
         for queued in self.db.due(now):
             self._step(queued)
 
@@ -293,12 +288,12 @@ class _Session:
             dst_mailbox, message_id, root, nonce, nonce, tree.proof(nonce, nonce + 1), signatures[:threshold]
         )
 
-    def _confirm(self, submission: OpenSubmission, pending: set[HexBytes]) -> None:
+    def _confirm(self, submission: OpenSubmission) -> None:
         """One ``process`` transaction: wait until its block is final, then record how it went."""
         now = self.env.now
         chain = self._chain(submission.dst_chain_id)
-        tx_hash = HexBytes(submission.tx_hash)
-        if tx_hash in pending:
+        tx_hash = chain.current_hash(submission.tx_hash)  # its fee policy may have re-bid it
+        if tx_hash in chain.pool:
             self.db.recheck_submission(submission.tx_hash, now + self.config.poll_interval)
             return
         receipt = chain.receipt(tx_hash)

@@ -81,6 +81,9 @@ class Bridge:
                     self.data_dir, seed)
             for i in range(config.relayers.count)
         ]
+        for relayer in self.relayers:  # each relayer bids on every chain as its config says
+            for chain in chain_set:
+                chain.set_fee_policy(relayer.account.address, config.relayers.fees.policy())
         self.forger = Forger(env, deployment, self.validators, self.watchers, self.lifecycle, config.relayers.gas_limit)
         self.started = False
         if start:

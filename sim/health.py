@@ -106,12 +106,14 @@ class HealthMonitor:
         rows = self.engine.health_of(wanted) if wanted else []
         self.reads += len(wanted)
         read = {(row.account, row.bucket): row for row in rows}
+        every_price_usable = all(prices.values())
         for key in wanted:
             if key in read:
                 self._readings[key] = _Reading(read[key], dict(prices))
-            else:  # no positions left: stop watching until an event says otherwise
+            elif every_price_usable:  # no positions left: stop watching until an event says otherwise
                 self._readings.pop(key, None)
                 self._tracked.pop(key, None)
+            # else a stale price left it out: keep watching it (the engine cannot liquidate it now either)
         by_key = {key: reading.health for key, reading in self._readings.items()}
         self.latest = HealthScan(self.env.now, tuple(by_key.values()), by_key, frozenset(read))
         for listener in self._listeners:

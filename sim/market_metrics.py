@@ -135,11 +135,12 @@ class MarketMetrics:
                 "by_feed": by_feed,
                 "pools": self._pools(),
                 "arbitrage": {"trades": self.arbitrage_trades, "volume_usd": round(self.arbitrage_volume_usd, 2),
-                              "pnl_usd": round(sum(self._pnl(a.address, a.transactions, a.config.gas_cost_usd)
-                                                   - a.starting_value() for a in world.arbitrageurs), 2)},
+                              "pnl_usd": round(sum(self._pnl(a.address) - a.starting_value() for a in world.arbitrageurs),
+                                               2)},
             },
             "keepers": {
-                "pnl_usd": round(sum(self._pnl(k.address, k.transactions, k.config.gas_cost_usd) for k in world.keepers), 2),
+                "pnl_usd": round(sum(self._pnl(k.address) for k in world.keepers), 2),
+                "gas_paid_usd": round(sum(world.fee_market.paid_usd(k.address) for k in world.keepers), 2),
                 "declined": len(self._declined),
                 "inventory_usd": round(sum(self._holdings_usd(k.address, quote=False) for k in world.keepers), 2),
             },
@@ -179,8 +180,9 @@ class MarketMetrics:
                     total += held / 10**world.scenario.protocol.asset(asset).decimals * world.price(asset)
         return total
 
-    def _pnl(self, address: str, transactions: int, gas_cost_usd: float) -> float:
+    def _pnl(self, address: str) -> float:
         """What an agent holds now at the reference price, its gains credited on the perp chain included,
-        less the gas it spent (it started with nothing but the capital counted separately)."""
+        less the gas it paid (gas used times the price paid; it started with nothing but the capital counted
+        separately)."""
         credited = self.world.protocol.engine.balance(address) / WAD
-        return self._holdings_usd(address) + credited - transactions * gas_cost_usd
+        return self._holdings_usd(address) + credited - self.world.fee_market.paid_usd(address)

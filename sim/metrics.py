@@ -53,7 +53,7 @@ class TopUp:
     late: bool = False
 
 
-def _delay_stats(values: list[float]) -> dict[str, float | int | None]:
+def delay_stats(values: list[float]) -> dict[str, float | int | None]:
     if not values:
         return {"count": 0, "mean": None, "p50": None, "p95": None, "max": None}
     ordered = sorted(values)
@@ -194,10 +194,10 @@ class Metrics:
                 "full_closes": sum(1 for r in self.liquidations if r.full_close),
                 "attempts": self.liquidation_attempts,
                 "skipped": dict(sorted(self.liquidations_skipped.items())),
-                "underwater_to_liquidation_s": _delay_stats(
+                "underwater_to_liquidation_s": delay_stats(
                     [d for d in (r.underwater_delay for r in self.liquidations) if d is not None]
                 ),
-                "liquidation_to_seizure_s": _delay_stats(
+                "liquidation_to_seizure_s": delay_stats(
                     [d for d in (r.settlement_delay for r in self.liquidations) if d is not None]
                 ),
                 "seizures_unsettled": sum(1 for r in self.liquidations if r.seize_messages and r.settlement_delay is None),
@@ -228,20 +228,23 @@ class Metrics:
 
 class TimeSeries:
     """Samples over simulated time for the plot: prices (the fundamental, the reference moved by forced
-    trading, the oracle), each pool's price and reserves, margin, liquidations and bad debt."""
+    trading, the oracle), each pool's price and reserves, margin, liquidations and bad debt, and each
+    chain's base fee and mempool depth."""
 
-    def __init__(self, feeds: list[str], pools: list[str] = ()) -> None:
+    def __init__(self, feeds: list[str], pools: list[str] = (), chains: list[str] = ()) -> None:
         self.data: dict[str, Any] = {
             "t": [], "prices": {feed: [] for feed in feeds}, "reference": {feed: [] for feed in feeds},
             "oracle": {feed: [] for feed in feeds},
             "pools": {key: {"price": [], "base_reserve": [], "quote_reserve": []} for key in pools},
+            "chains": {name: {"base_fee_gwei": [], "mempool": []} for name in chains},
             "equity": [], "maintenance": [], "bad_debt": [], "insurance_drawn": [], "liquidations": [],
         }
 
     def sample(self, t: float, prices: dict[str, float], reference: dict[str, float], oracle: dict[str, float],
                pools: dict[str, tuple[float, float, float]], scan: HealthScan, bad_debt: float, insurance_drawn: float,
-               liquidations: int) -> None:
-        """``pools`` maps a pool's key to (price, base reserve, quote reserve), in whole tokens."""
+               liquidations: int, chains: dict[str, tuple[float, int]] | None = None) -> None:
+        """``pools`` maps a pool's key to (price, base reserve, quote reserve), in whole tokens; ``chains`` a
+        chain's name to (next base fee in gwei, transactions waiting)."""
         data = self.data
         data["t"].append(round(t, 3))
         for feed, value in prices.items():
@@ -255,6 +258,9 @@ class TimeSeries:
             series["price"].append(round(price, 6))
             series["base_reserve"].append(round(base, 6))
             series["quote_reserve"].append(round(quote, 2))
+        for name, (base_fee, waiting) in (chains or {}).items():
+            data["chains"][name]["base_fee_gwei"].append(base_fee)
+            data["chains"][name]["mempool"].append(waiting)
         data["equity"].append(usd(scan.total_equity))
         data["maintenance"].append(usd(scan.total_maintenance))
         data["bad_debt"].append(bad_debt)

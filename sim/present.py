@@ -40,7 +40,8 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "market" in summary:
         rows.extend(_market_rows(summary))
     for name, chain in summary["chains"].items():
-        rows.append((f"chain {name}", f"{chain['blocks']} blocks, {chain['transactions']} txs, {chain['gas']:,} gas"))
+        rows.append((f"chain {name}", f"{chain['blocks']} blocks, {chain['transactions']} txs, {chain['gas']:,} gas"
+                                      + _congestion(chain)))
     if summary.get("attack_successes"):
         rows.append(("attack successes", str(len(summary["attack_successes"]))))
     rows.extend([
@@ -49,6 +50,15 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("trace hash", summary["trace_hash"]),
     ])
     return rows
+
+
+def _congestion(chain: Mapping[str, Any]) -> str:
+    """A congested chain's base fee, fullness and losses (nothing for a quiet one)."""
+    fees = chain.get("base_fee_gwei") or {}
+    if not fees.get("max") or fees["max"] < 1 and not chain.get("dropped"):
+        return ""
+    return (f"; base fee p50 {fees['p50']:,.1f} gwei (max {fees['max']:,.1f}), blocks {chain['block_fullness']:.0%} full, "
+            f"up to {chain['mempool_max']:,} waiting, {chain['dropped']:,} dropped")
 
 
 def _insolvent_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -98,9 +108,16 @@ def comparison_table(runs: Iterable[tuple[str, Mapping[str, Any]]]) -> Table:
     table.add_column("metric", style="bold")
     for path, summary in runs:
         table.add_column(run_label(path, summary))
-    rows = [summary_rows(summary) for _, summary in runs]
-    for index, (key, _) in enumerate(rows[0]):
-        table.add_row(key, *(r[index][1] if index < len(r) else "" for r in rows))
+    rows = [dict(summary_rows(summary)) for _, summary in runs]
+    labels: list[str] = []  # every run's rows, in order; one only some runs have goes after its predecessor
+    for row in rows:
+        previous = None
+        for label in row:
+            if label not in labels:
+                labels.insert(labels.index(previous) + 1 if previous is not None else 0, label)
+            previous = label
+    for label in labels:
+        table.add_row(label, *(row.get(label, "-") for row in rows))
     return table
 
 

@@ -287,6 +287,10 @@ def build_summary(world: World, status: str, violation: InvariantViolation | Non
         "oracle": {"max_deviation_pct": oracle_max_deviation_pct(world.series.data), **poke_counts(world)},
         "vaults": vault_ledgers(world),
     }
+    for name, fees in world.fee_market.summary().items():
+        summary["chains"].setdefault(name, {}).update(fees)
+    for name, demand in world.demand.items():
+        summary["chains"][name]["demand"] = demand.summary()
     if peak_memory is not None:
         summary["peak_python_memory_mb"] = round(peak_memory / 2**20, 1)
     return summary

@@ -20,7 +20,9 @@ from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
 from chains.schema import boolean, choice, integer, join, number, reject_unknown, string, table
 from protocol import ProtocolConfig
-from sim.agents_config import ArbitrageurConfig, BackstopAgentConfig, KeeperConfig, ReporterConfig, TraderConfig
+from sim.agents_config import (
+    ArbitrageurConfig, BackstopAgentConfig, DemandConfig, KeeperConfig, ReporterConfig, TraderConfig,
+)
 from sim.overrides import apply_overrides
 from sim.prices import PriceModel
 from sim.reference import MarketSettings
@@ -28,7 +30,7 @@ from sim.reference import MarketSettings
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_LEVEL_KEYS = (
     "extends", "name", "description", "seed", "duration", "chains", "perp_chain", "vault_chains",
-    "prices", "protocol", "bridge", "agents", "faults", "metrics", "market", "sweep",
+    "prices", "protocol", "bridge", "agents", "faults", "metrics", "market", "sweep", "demand",
 )
 
 
@@ -84,6 +86,7 @@ class Scenario:
     reporters: ReporterConfig
     arbitrageurs: ArbitrageurConfig = field(default_factory=ArbitrageurConfig)
     backstop: BackstopAgentConfig = field(default_factory=BackstopAgentConfig)
+    demand: dict[str, DemandConfig] = field(default_factory=dict)  # chain -> its background load
     market: MarketSettings = field(default_factory=MarketSettings)
     reorgs: tuple[Reorg, ...] = ()
     forgeries: tuple[Forgery, ...] = ()
@@ -199,6 +202,7 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         ),
         arbitrageurs=ArbitrageurConfig.from_dict(agents.get("arbitrageurs", {}), "agents.arbitrageurs"),
         backstop=BackstopAgentConfig.from_dict(agents.get("backstop", {}), "agents.backstop"),
+        demand=_demand(data, chains),
         market=MarketSettings.from_dict(data.get("market", {}), "market", protocol.feeds),
         reorgs=_reorgs(data, names, duration),
         forgeries=_forgeries(data, vault_chains, protocol, bridge, duration),
@@ -209,6 +213,18 @@ def parse_scenario(data: Mapping[str, Any], source: str = "") -> Scenario:
         source=source,
         raw=dict(data),
     )
+
+
+def _demand(data: Mapping[str, Any], chains: tuple[ChainConfig, ...]) -> dict[str, DemandConfig]:
+    """``[demand.CHAIN]`` tables: background load per chain."""
+    demand = table(data.get("demand", {}), "demand")
+    by_name = {chain.name: chain for chain in chains}
+    out = {}
+    for name, entry in demand.items():
+        if name not in by_name:
+            raise ConfigError(f"demand.{name}: not one of the chains ({', '.join(by_name)})")
+        out[name] = DemandConfig.from_dict(entry, f"demand.{name}", by_name[name].block_gas_limit)
+    return out
 
 
 def _check_oracle_delay(protocol: ProtocolConfig, duration: float) -> None:

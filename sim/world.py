@@ -24,12 +24,14 @@ from protocol import WAD, AmmPool, PriceUse
 from protocol.events import AMM_EVENTS, ContractEvent
 from protocol.messages import Dest, MarginLocked, Release, encode_body
 from sim.agents.arbitrageur import Arbitrageur
+from sim.agents.demand import BackgroundDemand, demand_senders
 from sim.agents.keeper import Keeper
 from sim.agents.operators import BackstopOperator, DeleverageOperator
 from sim.agents.poker import Poker
 from sim.agents.reporter import Reporter, oracle_rounds
 from sim.agents.trader import Trader
 from sim.fault_effects import FaultEffects
+from sim.fee_market import FeeMarket
 from sim.feed import EventFeed, event_fields
 from sim.health import HealthMonitor
 from sim.invariants import Invariants
@@ -43,6 +45,7 @@ from sim.testbed import Stage, build_testbed
 from sim.trace import Trace
 
 AGENT_BALANCE_WEI = 1_000 * 10**18
+DEFAULT_NATIVE_USD = 2_000.0  # the native token's price when the scenario has no ETH feed
 TRACE_FILE = "trace.jsonl"
 
 
@@ -62,13 +65,15 @@ class World:
         keeper_accounts = [keyed_account(f"keeper-{i}", seed) for i in range(scenario.keepers.count)]
         arbitrageur_accounts = [keyed_account(f"arbitrageur-{i}", seed) for i in range(scenario.arbitrageurs.count)]
         agents: list[LocalAccount] = trader_accounts + keeper_accounts + arbitrageur_accounts
+        demand_accounts = {name: demand_senders(name, config, seed) for name, config in scenario.demand.items()}
+        funded = agents + [account for senders in demand_accounts.values() for account in senders]
         data_dir = run_dir / "relayers" if run_dir is not None else Path(tempfile.mkdtemp(prefix="xmargin-run-"))
         self.lifecycle = Lifecycle()
         self.lifecycle.subscribe(self._trace_message)  # before deployment, so its messages are traced whole
         self._pending_mints: dict[HexBytes, tuple[str, str, int]] = {}
         self.testbed = build_testbed(
             scenario.chains, scenario.protocol, scenario.bridge, seed, scenario.perp_chain, scenario.vault_chains,
-            data_dir=data_dir, extra_alloc={a.address: AGENT_BALANCE_WEI for a in agents},
+            data_dir=data_dir, extra_alloc={a.address: AGENT_BALANCE_WEI for a in funded},
             lifecycle=self.lifecycle, listeners=[self.on_block], stage=stage, engine=engine,
         )
         self.env = self.testbed.env
@@ -82,13 +87,16 @@ class World:
             feed: PricePath.generate(feed, model, scenario.duration, seed) for feed, model in scenario.prices.items()
         }
         self.reference = ReferenceMarket(self.prices, scenario.market.impact)
+        self.fee_market = FeeMarket(self.chains, self.native_usd)
+        self._bucket_states_at: bytes | None = None  # the perp head the cached bucket reads are of
+        self._bucket_states: dict[tuple[str, int], Any] = {}
         pools = self.protocol.all_pools()
         self.pool_watch = PoolWatch(pools)
         self.initial_oracle = {feed: value / WAD for feed, value in self.protocol.oracle.prices(PriceUse.LIQUIDATION).items()}
         settlement_prior = mean_latency(scenario.bridge.route(scenario.perp_chain, scenario.vault_chains[0]).latency)
         self.metrics = Metrics(prior_settlement_delay=settlement_prior)
         self.market_metrics = MarketMetrics(self)
-        self.series = TimeSeries(list(self.prices), [pool.key for pool in pools])
+        self.series = TimeSeries(list(self.prices), [pool.key for pool in pools], [chain.name for chain in self.chains])
         self.effects = FaultEffects(
             self.testbed.bridge_deployment.forger.address, self.price,
             lambda chain, token: self._asset_decimals(self.protocol.vault(chain).asset_of(token)),
@@ -118,6 +126,9 @@ class World:
         self.reporters = [Reporter(self, i, account) for i, account in enumerate(self.protocol.reporters)]
         self.backstop_operator = BackstopOperator(self)
         self.deleverage_operator = DeleverageOperator(self)
+        self._assign_fees()
+        self.demand = {name: BackgroundDemand(self, self.chains[name], scenario.demand[name], senders)
+                       for name, senders in demand_accounts.items()}
         self.keeper_addresses = {keeper.address: keeper for keeper in self.keepers}
         self.arbitrageur_addresses = {arbitrageur.address for arbitrageur in self.arbitrageurs}
         delayed = self.protocol.delayed_oracle
@@ -148,6 +159,26 @@ class World:
 
     # -- wiring --------------------------------------------------------------------
 
+    def _assign_fees(self) -> None:
+        """Every sender's kind, and its fee strategy on the chains it sends on (relayers' are the bridge's)."""
+        scenario, market = self.scenario, self.fee_market
+        for trader in self.traders:
+            market.assign("trader", trader.address, scenario.traders.fees)
+        for keeper in self.keepers:
+            market.assign("keeper", keeper.address, scenario.keepers.fees)
+        for arbitrageur in self.arbitrageurs:
+            market.assign("arbitrageur", arbitrageur.address, scenario.arbitrageurs.fees, scenario.vault_chains)
+        for reporter in self.reporters:
+            market.assign("reporter", reporter.account.address, scenario.reporters.fees, [scenario.perp_chain])
+        for relayer in self.testbed.bridge.relayers:
+            market.assign("relayer", relayer.account.address, None)
+        for chain, deployer in self.protocol.deployers.items():  # the protocol's operator, and the faucet
+            market.assign("operator", deployer, scenario.backstop.fees if chain == scenario.perp_chain else None)
+
+    def native_usd(self) -> float:
+        """The price of the chains' native token, in which gas is paid: ETH's reference price (or $2,000)."""
+        return self.price("ETH") if "ETH" in self.prices else DEFAULT_NATIVE_USD
+
     def _start_processes(self) -> None:
         env = self.env
         env.process(self.monitor.run())
@@ -156,6 +187,8 @@ class World:
             env.process(trader.run())
         for arbitrageur in self.arbitrageurs:
             arbitrageur.start()
+        for demand in self.demand.values():
+            env.process(demand.run())
         env.process(self._every(self.scenario.sample_interval, self.sample))
         env.process(self._every(self.scenario.invariant_interval, lambda: self.invariants.check(env.now)))
         for reorg in self.scenario.reorgs:
@@ -232,6 +265,7 @@ class World:
 
     def on_block(self, chain: Chain, block: MinedBlock) -> None:
         self.metrics.on_block(chain, block)
+        self.fee_market.on_block(chain, block)
         for tx_hash in block.transactions:
             minted = self._pending_mints.pop(tx_hash, None)
             if minted is not None and self.failure(chain, tx_hash) is None:
@@ -290,10 +324,12 @@ class World:
         return tx_hash
 
     def failure(self, chain: Chain, tx_hash: HexBytes) -> str | None:
-        """None if the transaction succeeded, else why it failed (or that it is not mined yet)."""
+        """None if the transaction (or the replacement its fee policy sent) succeeded, else why it failed:
+        "not mined" while it waits in the pool, "dropped" once it left the pool without a block."""
+        tx_hash = chain.current_hash(tx_hash)
         receipt = chain.receipt(tx_hash)
         if receipt is None:
-            return "not mined"
+            return "not mined" if tx_hash in chain.pool else "dropped"
         return None if receipt.status == 1 else revert_reason(chain, tx_hash)
 
     def outcome(self, chain: Chain, tx_hash: HexBytes, patience: float = 120.0) -> Generator[Any, Any, str | None]:
@@ -304,6 +340,16 @@ class World:
             yield self.env.timeout(chain.block_time)
             waited += chain.block_time
         return self.failure(chain, tx_hash)
+
+    def bucket_state(self, account: str, bucket: int) -> Any:
+        """The engine's view of a bucket at the perp chain's head; agents acting on the same block share one read."""
+        head = self.protocol.perp.head.hash
+        if self._bucket_states_at != head:
+            self._bucket_states_at, self._bucket_states = head, {}
+        key = (account, bucket)
+        if key not in self._bucket_states:
+            self._bucket_states[key] = self.protocol.engine.bucket(account, bucket)
+        return self._bucket_states[key]
 
     def price(self, feed: str) -> float:
         """The reference price now: the fundamental moved by forced trading."""
@@ -333,6 +379,7 @@ class World:
             usd(self.metrics.bad_debt),
             usd(self.metrics.insurance_drawn),
             len(self.metrics.liquidations),
+            self.fee_market.sample(),
         )
 
     def holders(self) -> list[str]:

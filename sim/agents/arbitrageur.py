@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
 from chains.seeding import derive_rng
-from protocol.amm import AmmPool, amount_out, optimal_input
+from protocol.amm import SWAP_GAS_TYPICAL, AmmPool, amount_out, optimal_input
 
 if TYPE_CHECKING:
     from sim.world import World
@@ -45,7 +45,6 @@ class Arbitrageur:
         self.name = f"arbitrageur-{index}"
         self.config = world.scenario.arbitrageurs
         self.rng = derive_rng(world.scenario.seed, "arbitrageur", index)
-        self.transactions = 0
         self.given: dict[tuple[str, str], int] = {}  # (chain, asset) -> native units minted at the start
         self._in_flight: dict[str, HexBytes] = {}  # pool key -> its trade not yet mined
 
@@ -91,6 +90,7 @@ class Arbitrageur:
         sell = optimal_input(reserves.base, reserves.quote, pool.fee_pips, 1.0 / rate)
         if buy == 0 and sell == 0:
             return None  # the pool is within its fee of the reference: nothing pays
+        gas_usd = world.fee_market.expected_cost_usd(pool.chain.name, self.address, SWAP_GAS_TYPICAL)
         tokens = world.protocol.tokens[pool.chain.name]
         held_quote = tokens[pool.quote].balance_of(self.address) if buy else 0
         held_base = tokens[pool.asset].balance_of(self.address) if sell else 0
@@ -98,11 +98,11 @@ class Arbitrageur:
         buy = min(held_quote, buy)
         if buy > 0:
             got = amount_out(buy, reserves.quote, reserves.base, pool.fee_pips)
-            best = Opportunity("quote", buy, got, (got * rate - buy) / unit * quote_usd - self.config.gas_cost_usd)
+            best = Opportunity("quote", buy, got, (got * rate - buy) / unit * quote_usd - gas_usd)
         sell = min(held_base, sell)
         if sell > 0:
             got = amount_out(sell, reserves.base, reserves.quote, pool.fee_pips)
-            profit = (got - sell * rate) / unit * quote_usd - self.config.gas_cost_usd
+            profit = (got - sell * rate) / unit * quote_usd - gas_usd
             if best is None or profit > best.profit_usd:
                 best = Opportunity("base", sell, got, profit)
         if best is None or best.amount_out == 0 or best.profit_usd < self.config.min_profit_usd:
@@ -124,7 +124,6 @@ class Arbitrageur:
                 if seen is not None:
                     min_out = int(seen.amount_out * (1.0 - EXECUTION_TOLERANCE))
                     self._in_flight[pool.key] = pool.swap(self.address, seen.side_in, seen.amount_in, min_out)
-                    self.transactions += 1
                     world.record(self.name, "arbitrage", pool=pool.key, side_in=seen.side_in,
                                  amount_in=seen.amount_in, expected_out=seen.amount_out,
                                  expected_profit_usd=round(seen.profit_usd, 2))

@@ -5,7 +5,9 @@ account's loss is paid), delivered by ``Seize`` over the bridge. Before it acts,
 the liquidation from the bucket's state and prices the bonus as it will realise it: sold on that
 vault chain's pool at the pool's current depth (slippage and the pool's fee counted), up to its
 slippage limit, the rest held at the reference price; it subtracts the gas of the liquidation
-and of each sale, and declines when what is left is below its minimum profit, as real keepers do.
+and of each sale (the gas it last used for one, at the price its fee strategy would pay in the
+next block), and declines when what is left is below its minimum profit, as real keepers do. An
+adaptive fee strategy is bounded by that profit: gas may take at most its share of the bonus.
 
 Three limits throttle it in a cascade. Settlement risk: its willingness is
 ``1 / (1 + expected_delay / delay_tolerance)``, the expected delay being the mean
@@ -27,7 +29,8 @@ from hexbytes import HexBytes
 
 from chains.seeding import derive_rng
 from protocol import WAD
-from protocol.amm import AmmPool, amount_out, max_sale
+from protocol.amm import SWAP_GAS_TYPICAL, AmmPool, amount_out, max_sale
+from protocol.engine import LIQUIDATE_GAS_TYPICAL
 from protocol.events import ContractEvent
 from protocol.liquidation import LiquidationPreview, preview_liquidation
 from sim.health import HealthScan
@@ -50,10 +53,11 @@ class Keeper:
         self.params = world.scenario.protocol.liquidation
         self.quote = world.scenario.protocol.amm.quote
         self.holdings: Counter[tuple[str, str]] = Counter()  # (chain, asset) -> native units held
-        self.transactions = 0
         self._approved: set[str] = set()
         self._selling: set[str] = set()  # pools with a sale in flight
         self._in_flight: dict[HexBytes, float] = {}  # liquidations sent, not yet mined: expected bonus USD
+        self._pending: dict[tuple[str, int], HexBytes] = {}  # (account, bucket) -> its liquidation waiting to be mined
+        self.gas = {"liquidate": LIQUIDATE_GAS_TYPICAL, "swap": SWAP_GAS_TYPICAL}  # the last one's gas used
 
     # -- what the chains and the monitor say ---------------------------------------------
 
@@ -78,10 +82,10 @@ class Keeper:
 
     # -- pricing an opportunity --------------------------------------------------------
 
-    def bonus_value(self, preview: LiquidationPreview) -> tuple[float, int]:
-        """The bonus as this keeper would realise it (USD) and how many sales that takes."""
+    def bonus_value(self, preview: LiquidationPreview) -> tuple[float, list[str]]:
+        """The bonus as this keeper would realise it (USD) and the vault chains of the sales that takes."""
         world = self.world
-        value, sales = preview.bonus_from_gains / WAD, 0
+        value, sales = preview.bonus_from_gains / WAD, []
         for cid, amount in preview.bonus_tokens:
             info = world.protocol.catalog.by_cid(cid)
             reference = world.price(info.asset)
@@ -94,7 +98,7 @@ class Keeper:
                 reserves = world.pool_watch.reserves(pool.key)
                 value += amount_out(sold, reserves.base, reserves.quote, pool.fee_pips) / 10**pool.quote_decimals \
                     * world.price(self.quote)
-                sales += 1
+                sales.append(info.chain)
             value += (amount - sold) / 10**info.decimals * reference
         return value, sales
 
@@ -114,6 +118,12 @@ class Keeper:
                    for (chain, asset), amount in self.holdings.items() if asset != self.quote)
         return in_flight + unsettled + held
 
+    def gas_cost(self, sales: list[str]) -> float:
+        """USD of gas for the liquidation and its sales, at what this keeper's fee strategy would pay now."""
+        fees, perp = self.world.fee_market, self.world.scenario.perp_chain
+        return fees.expected_cost_usd(perp, self.address, self.gas["liquidate"]) + sum(
+            fees.expected_cost_usd(chain, self.address, self.gas["swap"]) for chain in sales)
+
     def willingness(self) -> float:
         return 1.0 / (1.0 + self.world.metrics.expected_settlement_delay() / self.config.delay_tolerance)
 
@@ -128,12 +138,14 @@ class Keeper:
             if room <= 0:
                 world.metrics.liquidations_skipped["unsettled bonuses at the cap"] += 1
                 continue
-            state = world.protocol.engine.bucket(bucket.account, bucket.bucket)
+            if (bucket.account, bucket.bucket) in self._pending:
+                continue  # this keeper's liquidation of it is still waiting for a block
+            state = world.bucket_state(bucket.account, bucket.bucket)
             if not state.liquidatable:
                 continue
             preview = preview_liquidation(state, self.params, world.protocol.catalog)
             value, sales = self.bonus_value(preview)
-            profit = value - self.config.gas_cost_usd * (1 + sales)
+            profit = value - self.gas_cost(sales)
             if profit < self.config.min_profit_usd:
                 self._decline(bucket, "unprofitable")
                 continue
@@ -143,9 +155,10 @@ class Keeper:
             if self.rng.random() >= self.willingness():
                 world.metrics.liquidations_skipped["settlement delay"] += 1
                 continue
-            tx_hash = world.protocol.engine.liquidate(self.address, bucket.account, bucket.bucket)
-            self._in_flight[HexBytes(tx_hash)] = value
-            self.transactions += 1
+            with world.fee_market.stake(world.scenario.perp_chain, self.address, value, self.gas["liquidate"]):
+                tx_hash = HexBytes(world.protocol.engine.liquidate(self.address, bucket.account, bucket.bucket))
+            self._in_flight[tx_hash] = value
+            self._pending[(bucket.account, bucket.bucket)] = tx_hash
             world.metrics.liquidation_attempts += 1
             room -= 1
             world.record(self.name, "liquidate", account=bucket.account, bucket=bucket.bucket,
@@ -160,6 +173,10 @@ class Keeper:
         for tx_hash in list(self._in_flight):
             if self.world.failure(perp, tx_hash) != "not mined":
                 del self._in_flight[tx_hash]
+                receipt = perp.receipt(perp.current_hash(tx_hash))
+                if receipt is not None and receipt.status == 1:
+                    self.gas["liquidate"] = receipt.gas_used
+        self._pending = {key: tx_hash for key, tx_hash in self._pending.items() if tx_hash in self._in_flight}
 
     def _sell(self, chain_name: str, asset: str) -> Generator[Any, Any, None]:
         """Sell held collateral on the chain's pool, never below the slippage limit."""
@@ -178,9 +195,11 @@ class Keeper:
             token.approve(self.address, pool.address, MAX_UINT)
             self._approved.add(pool.key)
         tx_hash = pool.swap(self.address, "base", amount, min_out)
-        self.transactions += 1
         world.record(self.name, "sell", pool=pool.key, amount=amount, min_out=min_out)
-        failure = yield from world.outcome(world.chains[chain_name], tx_hash)
+        chain = world.chains[chain_name]
+        failure = yield from world.outcome(chain, tx_hash)
         if failure is not None:
             world.record(self.name, "sale_refused", pool=pool.key, reason=failure)
+        else:
+            self.gas["swap"] = chain.receipt(chain.current_hash(tx_hash)).gas_used
         self._selling.discard(pool.key)

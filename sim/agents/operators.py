@@ -67,7 +67,7 @@ class BackstopOperator:
         free = engine.bucket(backstop.address).free_margin
         margin = {m.name: to_wad(m.initial_margin) for m in world.scenario.protocol.markets}
         for bucket in buckets:
-            state = engine.bucket(bucket.account, bucket.bucket)
+            state = world.bucket_state(bucket.account, bucket.bucket)
             if not state.liquidatable:
                 continue
             needed = sum(p.notional * margin[p.market] // WAD for p in state.positions)

@@ -35,11 +35,11 @@ class Poker:
         """Called when ``leader`` has submitted a round's reports: poke if due and none is outstanding."""
         perp = self.oracle.chain
         if self.outstanding is not None:
-            failure = self.world.failure(perp, self.outstanding)
+            failure = self.world.failure(perp, self.outstanding)  # follows a re-bid of it
             if failure == "not mined":
-                if self.outstanding in perp.pool:
-                    return
-                failure = "left the pool unmined"  # expired, or lost to a reorg
+                return  # still waiting in the pool
+            if failure == "dropped":
+                failure = "left the pool unmined"  # expired, evicted, or lost to a reorg
             if failure is not None:
                 self.failed += 1
                 self.world.record("oracle", "poke_failed", reason=failure, tx_hash=self.outstanding)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 MAX_UINT = 2**256 - 1
 MAX_TOP_UPS = 2
-CONFIRMATION_WAIT = 1.5  # seconds: long enough for the perp chain to mine what was just sent
+TRADE_PATIENCE = 3_600.0  # seconds a trader waits for its trades to be mined (a congested chain is slow)
 CREDIT_TIMEOUT = 6 * 3600.0
 
 
@@ -157,9 +157,8 @@ class Trader:
             price = world.price(world.scenario.protocol.market(leg.market).asset)
             size = wad_price(leg.leverage * margin_usd / price)
             transactions.append(engine.trade(self.address, leg.market, size if leg.long else -size, leg.bucket))
-        yield world.env.timeout(CONFIRMATION_WAIT)
         for tx_hash in transactions:
-            failure = world.failure(world.protocol.perp, tx_hash)
+            failure = yield from world.outcome(world.protocol.perp, tx_hash, TRADE_PATIENCE)
             if failure is not None:
                 world.metrics.trades_refused[failure] += 1
                 world.record(self.name, "trade_refused", reason=failure)
@@ -208,8 +207,11 @@ class Trader:
             for leg in self.plan.legs
             if (size := self.sizes.get((leg.bucket, catalog.market_id(leg.market)), 0)) != 0
         ]
-        yield world.env.timeout(CONFIRMATION_WAIT)
-        failures = [f for f in (world.failure(world.protocol.perp, tx) for tx in tx_hashes) if f is not None]
+        failures = []
+        for tx_hash in tx_hashes:
+            failure = yield from world.outcome(world.protocol.perp, tx_hash, TRADE_PATIENCE)
+            if failure is not None:
+                failures.append(failure)
         world.metrics.positions_closed += len(tx_hashes) - len(failures)
         if failures:
             world.record(self.name, "close_refused", reason=failures[0])

@@ -1,4 +1,4 @@
-"""A run's plots (PNG): prices and oracle, pools, equity vs maintenance, liquidations and bad debt, delays, message fates."""
+"""A run's plots (PNG): prices and oracle, pools, fees and mempools, equity vs maintenance, liquidations and bad debt, delays, message fates."""
 
 from __future__ import annotations
 
@@ -68,6 +68,23 @@ def pools_plot(series: Mapping[str, Any], path: Path) -> None:
     reserve_axis.set_ylabel("quote tokens in pool")
     reserve_axis.set_xlabel("simulated hours")
     reserve_axis.legend(loc="best", fontsize="x-small", ncol=2)
+    _save(figure, path)
+
+
+def fees_plot(series: Mapping[str, Any], path: Path) -> None:
+    """Each chain's base fee (gwei, log scale) and the transactions waiting in its pool."""
+    hours = _hours(series["t"])
+    figure, (fee_axis, pool_axis) = plt.subplots(2, 1, figsize=(WIDTH, 5.0), sharex=True)
+    for name, values in sorted(series["chains"].items()):
+        fees = values["base_fee_gwei"]
+        fee_axis.plot(hours[: len(fees)], [max(v, 1e-9) for v in fees], label=name)
+        pool_axis.plot(hours[: len(values["mempool"])], values["mempool"], label=name)
+    fee_axis.set_yscale("log")
+    fee_axis.set_ylabel("base fee (gwei)")
+    fee_axis.legend(loc="best", fontsize="small")
+    pool_axis.set_ylabel("transactions waiting")
+    pool_axis.set_xlabel("simulated hours")
+    pool_axis.legend(loc="best", fontsize="small")
     _save(figure, path)
 
 
@@ -157,6 +174,9 @@ def run_figures(run_dir: Path, series: Mapping[str, Any], records: list[Mapping[
             Figure("margin.png", "Equity of accounts with positions against their maintenance requirement, USD"),
             Figure("liquidations.png", "Liquidations, and bad debt with what the insurance fund covered"),
         ]
+        if series.get("chains"):
+            fees_plot(series, run_dir / "fees.png")
+            figures.append(Figure("fees.png", "Each chain's base fee and the transactions waiting in its mempool"))
     delays_plot(series.get("delays", {}), run_dir / "delays.png")
     messages_plot(records, end, run_dir / "messages.png")
     figures += [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Mapping
 
 from sim.report.page import Table
-from sim.report.units import formatted, label, number, seconds, usd
+from sim.report.units import formatted, gwei, label, number, percent, seconds, usd
 
 DELAYS = (("underwater_to_liquidation_s", "first seen underwater to liquidated"),
           ("liquidation_to_seizure_s", "liquidated to seizure processed on the vault chain"))
@@ -46,6 +46,9 @@ def run_tables(summary: Mapping[str, Any]) -> list[Table]:
         tables.insert(5, vaults)
     if "market" in summary:
         tables.insert(2, _market(summary))
+    inclusion = _inclusion(summary)
+    if inclusion is not None:
+        tables.insert(tables.index(next(t for t in tables if t.title == "Chains")) + 1, inclusion)
     other = _other(summary)
     if other is not None:
         tables.append(other)
@@ -141,9 +144,25 @@ def _messages(s: Mapping[str, Any]) -> Table:
 
 
 def _chains(s: Mapping[str, Any]) -> Table:
-    rows = [(name, number(c["blocks"]), number(c["transactions"]), formatted("gas", c["gas"]))
-            for name, c in s["chains"].items()]
-    return Table("Chains", ("chain", "blocks", "transactions", "gas used"), rows, (False, True, True, True))
+    rows = []
+    for name, c in s["chains"].items():
+        fees = c.get("base_fee_gwei") or {}
+        rows.append((name, number(c["blocks"]), number(c["transactions"]), formatted("gas", c["gas"]),
+                     " / ".join(gwei(fees.get(k)) for k in ("min", "p50", "max")),
+                     percent(c.get("block_fullness")), number(c.get("mempool_max")), number(c.get("dropped"))))
+    return Table("Chains", ("chain", "blocks", "transactions", "gas used", "base fee min / p50 / max",
+                            "blocks full (mean)", "most waiting", "dropped"), rows,
+                 (False, True, True, True, True, True, True, True))
+
+
+def _inclusion(s: Mapping[str, Any]) -> Table | None:
+    """How long each kind of sender waited for a block, from its first submission (re-bids included)."""
+    rows = [(name, kind, number(d["count"]), seconds(d["p50"]), seconds(d["p95"]), seconds(d["max"]))
+            for name, c in s["chains"].items() for kind, d in c.get("inclusion_delay_s", {}).items()]
+    if not rows:
+        return None
+    return Table("Inclusion delays", ("chain", "sender", "transactions", "median", "p95", "max"), rows,
+                 (False, False, True, True, True, True))
 
 
 def _vaults(s: Mapping[str, Any]) -> Table | None:

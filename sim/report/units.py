@@ -16,7 +16,7 @@ def unit_of(name: str) -> str:
     parent = name.rsplit(".", 2)[-2] if name.count(".") >= 1 else ""
     if leaf.endswith("_usd") or leaf.startswith("var95_") or leaf.startswith("lar95_"):
         return "usd"
-    if leaf.endswith("_gwei"):
+    if leaf.endswith("_gwei") or parent.endswith("_gwei"):
         return "gwei"
     if leaf.endswith("_pct"):
         return "pct"
@@ -41,6 +41,19 @@ def seconds(value: float | None) -> str:
     if abs(value) < 7200:
         return f"{value / 60:,.1f} min ({value:,.0f} s)"
     return f"{value / 3600:,.2f} h ({value:,.0f} s)"
+
+
+def gwei(value: float | None) -> str:
+    if value is None or _nan(value):
+        return "-"
+    return f"{value:,.3f} gwei" if abs(value) < 10 else f"{value:,.1f} gwei"
+
+
+def percent(fraction: float | None) -> str:
+    """A fraction (0.25) as a percentage (25.0 %)."""
+    if fraction is None or _nan(fraction):
+        return "-"
+    return f"{fraction * 100:,.1f} %"
 
 
 def number(value: Any) -> str:
@@ -69,7 +82,7 @@ def formatted(name: str, value: Any) -> str:
     if unit == "gas":
         return f"{number(value)} gas"
     if unit == "gwei":
-        return f"{float(value):,.3f} gwei"
+        return gwei(float(value))
     if unit == "pct":
         return f"{float(value):,.2f} %"
     return number(value)

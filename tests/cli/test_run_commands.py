@@ -132,6 +132,21 @@ def test_compare_heads_each_column_with_its_directory_and_overrides(run_dir, tmp
     assert "agents.traders.count=2" in heading and "bridge.latency.mean=300" in heading
 
 
+def test_compare_lines_up_a_row_only_one_run_has(run_dir, tmp_path, monkeypatch):
+    out, _ = run_dir
+    other = copy_run(out, tmp_path / "insolvent-run")
+    summary = json.loads((other / "summary.json").read_text())
+    summary["open_insolvent"] = {"buckets": 7, "shortfall_usd": 1234.5}
+    summary["insolvent_debt_usd"] = summary["bad_debt_usd"] + 1234.5
+    (other / "summary.json").write_text(json.dumps(summary))
+    result = _wide(monkeypatch, 240).invoke(main, ["compare", str(out), str(other)])
+    assert result.exit_code == 0, result.output
+    [insolvent] = [line for line in result.output.splitlines() if "left insolvent" in line]
+    assert "│ -" in insolvent and "7 buckets open below zero equity" in insolvent
+    [liquidations] = [line for line in result.output.splitlines() if line.startswith("│ liquidations ")]
+    assert liquidations.count(" attempts)") == 2  # the rows after it are still each run's own
+
+
 def copy_run(source, target):
     shutil.copytree(source, target)
     return target

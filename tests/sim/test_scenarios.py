@@ -7,7 +7,8 @@ import pytest
 from chains import ConfigError
 from sim.scenario import builtin_scenarios, load_scenario
 
-REQUIRED = {"calm", "crash", "crash-slow-bridge", "relayer-outage", "demo", "cascade", "cascade-deep"}
+REQUIRED = {"calm", "crash", "crash-slow-bridge", "relayer-outage", "demo", "cascade", "cascade-deep",
+            "black-thursday", "black-thursday-adaptive"}
 
 
 def test_every_required_built_in_ships_and_validates():
@@ -24,6 +25,20 @@ def test_cascade_deep_is_the_cascade_with_pools_ten_times_deeper():
     assert cascade.prices["ETH"].crash_drop == 0.20 and cascade.prices["ETH"].crash_duration == 3600
     for shallow, deeper in zip(cascade.protocol.amm.pools, deep.protocol.amm.pools):
         assert deeper.depth == 10 * shallow.depth
+
+
+def test_black_thursday_follows_the_record_and_its_adaptive_twin_changes_only_keeper_fees_and_the_delay():
+    fixed, adaptive = load_scenario("black-thursday"), load_scenario("black-thursday-adaptive")
+    path = fixed.prices["ETH"]
+    assert path.shape == "black-thursday-2020" and fixed.duration >= 26 * 3600
+    levels = dict(path.shape_points())
+    assert levels[12 * 3600] == 0.70 and levels[26 * 3600] == 0.49  # -30% within 12 h, -51% at 26 h
+    assert fixed.traders.count == 100 and fixed.protocol.oracle.delay == 3600
+    assert fixed.keepers.fees.strategy == "fixed" and adaptive.keepers.fees.strategy == "adaptive"
+    assert adaptive.protocol.oracle.delay == 0
+    surge = fixed.demand["perp"].windows[0]
+    assert surge.fee_scale >= 5 and surge.rate * fixed.demand["perp"].gas > 10_000_000 / 12  # more than a block holds
+    assert adaptive.prices == fixed.prices and adaptive.traders == fixed.traders and adaptive.demand == fixed.demand
 
 
 def test_crash_slow_bridge_is_the_crash_with_a_slow_bridge():
@@ -72,6 +87,19 @@ def test_overrides_reach_any_value():
         (["agents.keepers.inventory='burn'"], "agents.keepers.inventory: must be one of 'sell', 'hold'"),
         (["protocol.adl.mode='pray'"], "protocol.adl.mode: must be one of 'adl', 'socialise'"),
         (["protocol.backstop.chain='perp'"], "protocol.backstop.chain: 'perp' is not a vault chain"),
+        (["agents.keepers.fees.gas_price_gwei=-1"], "demo.toml: agents.keepers.fees.gas_price_gwei: must be > 0, got -1"),
+        (["agents.traders.fees.priority_gwei=-1"], "agents.traders.fees.priority_gwei: must be >= 0, got -1"),
+        (["bridge.relayers.fees.strategy='yolo'"],
+         "bridge.relayers.fees.strategy: must be one of 'fixed', 'suggested', 'adaptive', got 'yolo'"),
+        (["agents.keepers.fees.bump=0.05"], "agents.keepers.fees.bump: must be >= 0.1, got 0.05"),  # geth's 10%
+        (["demand.perp.tip_gwei=-2"], "demand.perp.tip_gwei: must be >= 0, got -2"),
+        (["demand.perp.windows=[{start = 600, end = 300, rate = 2}]"],
+         "demand.perp.windows[0].end: must be after start (600), got 300"),
+        (["demand.perp.gas=40000000"],
+         "demand.perp.gas: 40000000 is more than a block of this chain holds (block_gas_limit 30000000)"),
+        (["demand.mainnet.rate=1"], "demand.mainnet: not one of the chains (vault-l1, vault-l2, perp)"),
+        (["chains=[{name='perp', chain_id=31337, block_gas_limit=20000}]"],
+         "chain 'perp': block_gas_limit must hold at least one transaction's intrinsic gas (21000), got 20000"),
     ],
 )
 def test_a_mistake_is_reported_with_its_path(overrides, message):
