@@ -32,7 +32,7 @@ SCENARIO = "black-thursday"
 PROFILE_PARTS = (
     ("sending background transactions", "demand.py", "_send"),
     ("building blocks (all transactions)", "chain.py", "_build"),
-    ("agents' and relayers' sends", "chain.py", "send"),
+    ("every Chain.send (background ones too)", "chain.py", "send"),
 )
 
 

@@ -98,6 +98,7 @@ class Chain:
         self.state = WorldState(genesis)
         self.pool = TxPool(config.mempool_size)
         self.fee_policies: dict[bytes, FeePolicy] = {}  # how this chain bids for the senders it signs for
+        self._rebidding: dict[bytes, FeePolicy] = {}  # those of them that re-bid stuck transactions
         self.replaced_by: dict[bytes, HexBytes] = {}  # a replaced transaction's hash -> its replacement's
         self.branch = 0
         self._auto_mine = auto_mine
@@ -308,10 +309,12 @@ class Chain:
     def set_fee_policy(self, sender: str | bytes, policy: FeePolicy | None) -> None:
         """How :meth:`send` bids for ``sender`` when given no fees, and whether stuck transactions are re-bid."""
         address = _address(sender)
-        if policy is None:
-            self.fee_policies.pop(address, None)
-        else:
+        self.fee_policies.pop(address, None)
+        self._rebidding.pop(address, None)
+        if policy is not None:
             self.fee_policies[address] = policy
+            if policy.replace_after is not None:
+                self._rebidding[address] = policy
 
     def current_hash(self, tx_hash: bytes) -> HexBytes:
         """The transaction that stands for ``tx_hash`` now: itself, or the replacement that took its nonce."""
@@ -322,12 +325,9 @@ class Chain:
 
     def _rebid_stuck(self, timestamp: int) -> None:
         """Before a block: senders whose policy re-bids replace what has waited too long (a wallet's speed-up)."""
-        for address, policy in self.fee_policies.items():
-            if policy.replace_after is None:
-                continue
+        for address, policy in self._rebidding.items():
             for pooled in self.pool.of_sender(address):
-                waited = timestamp - pooled.submitted_at
-                if waited < policy.replace_after:
+                if timestamp - pooled.submitted_at < policy.replace_after:
                     continue
                 old = pooled.transaction
                 bid = policy.rebid(self, FeeBid(fee_cap(old), tip_cap(old)), old.gas, old.nonce,
@@ -371,7 +371,7 @@ class Chain:
         if timestamp is not None:
             self.set_next_timestamp(timestamp)
         self._expire(self._next_timestamp)
-        if self.fee_policies and len(self.pool):
+        if self._rebidding and len(self.pool):
             self._rebid_stuck(self._next_timestamp)
 
         def from_pool(context: BlockContext, diff: StateDiff) -> list[tuple[Pooled, Execution]]:

@@ -144,6 +144,8 @@ class Adaptive:
         return FeeBid(max_fee, tip)
 
 
+MAX_GWEI = 100_000.0  # per gas, in any fee setting: far above any fee mainnet has seen; more is surely a typo
+
 @dataclass(frozen=True)
 class FeeStrategy:
     """A ``fees`` table of a scenario: which policy an agent bids with, and its settings."""
@@ -166,9 +168,9 @@ class FeeStrategy:
         strategy = choice(data, "strategy", path, STRATEGIES, d.strategy)
         return cls(
             strategy=strategy,
-            gas_price_gwei=number(data, "gas_price_gwei", path, d.gas_price_gwei, above=0),
-            priority_gwei=number(data, "priority_gwei", path, d.priority_gwei, minimum=0),
-            max_gwei=number(data, "max_gwei", path, d.max_gwei, above=0),
+            gas_price_gwei=number(data, "gas_price_gwei", path, d.gas_price_gwei, above=0, maximum=MAX_GWEI),
+            priority_gwei=number(data, "priority_gwei", path, d.priority_gwei, minimum=0, maximum=MAX_GWEI),
+            max_gwei=number(data, "max_gwei", path, d.max_gwei, above=0, maximum=MAX_GWEI),
             replace_after=number(data, "replace_after", path, d.replace_after, above=0),
             bump=number(data, "bump", path, d.bump, minimum=MIN_BUMP, maximum=10),
             profit_share=number(data, "profit_share", path, d.profit_share, above=0, maximum=1),

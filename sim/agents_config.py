@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from chains.errors import ConfigError
-from chains.fees import FeeStrategy, fee_strategy
+from chains.fees import MAX_GWEI, FeeStrategy, fee_strategy
 from chains.schema import boolean, choice, integer, join, number, reject_unknown, table
 
 
@@ -304,9 +304,9 @@ class DemandConfig:
             rate=number(data, "rate", path, d.rate, minimum=0),
             gas=gas,
             senders=integer(data, "senders", path, d.senders, minimum=1, maximum=4_096),
-            tip_gwei=number(data, "tip_gwei", path, d.tip_gwei, minimum=0),
+            tip_gwei=number(data, "tip_gwei", path, d.tip_gwei, minimum=0, maximum=MAX_GWEI),
             tip_sigma=number(data, "tip_sigma", path, d.tip_sigma, minimum=0, maximum=5),
-            max_fee_gwei=number(data, "max_fee_gwei", path, d.max_fee_gwei, above=0),
+            max_fee_gwei=number(data, "max_fee_gwei", path, d.max_fee_gwei, above=0, maximum=MAX_GWEI),
             max_fee_sigma=number(data, "max_fee_sigma", path, d.max_fee_sigma, minimum=0, maximum=5),
             windows=tuple(sorted(windows, key=lambda w: w.start)),
         )

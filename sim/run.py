@@ -170,9 +170,10 @@ def run_document(scenario: Scenario, engine: str) -> dict[str, Any]:
 
 def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Progress | None = None,
                  measure_memory: bool = False, force: bool = False, stage: Stage | None = None,
-                 engine: str | None = None) -> RunResult:
+                 engine: str | None = None, report: bool = True) -> RunResult:
     """Run ``scenario`` on ``engine`` (default: the fastest; every engine gives the same trace) into its run
-    directory; ``stage`` hears what is being set up, ``progress`` how far the clock is. Raises ConfigError (and
+    directory; ``stage`` hears what is being set up, ``progress`` how far the clock is. Without ``report`` the
+    run directory gets no report.html or charts (`xmargin report` draws them later). Raises ConfigError (and
     leaves everything as it was) for a directory it may not use, or a duration that ends before the deployment does."""
     engine = check_engine(engine or default_engine())
     crash = CrashPoint.from_env()
@@ -196,12 +197,12 @@ def run_scenario(scenario: Scenario, out: str | Path | None = None, progress: Pr
         )
     target.commit()
     atomic_write_json(target.path / WORLD_FILE, world_document(world))
-    return execute(world, target.path, wall_start, progress, stage, measure_memory, crash)
+    return execute(world, target.path, wall_start, progress, stage, measure_memory, crash, report=report)
 
 
 def execute(world: World, run_dir: Path, wall_start: float, progress: Progress | None = None,
             stage: Stage | None = None, measure_memory: bool = False, crash: CrashPoint | None = None,
-            resumed_at_line: int | None = None) -> RunResult:
+            resumed_at_line: int | None = None, report: bool = True) -> RunResult:
     """Run a built world to the scenario's end and write the run directory's outputs (also when an invariant
     breaks, the run is interrupted or it crashes). A resumed run whose trace diverges from the killed run's
     raises TraceDiverged and writes nothing more."""
@@ -242,7 +243,7 @@ def execute(world: World, run_dir: Path, wall_start: float, progress: Progress |
             summary = build_summary(world, status, violation, time.perf_counter() - wall_start, peak)
             summary["resumed_at_line"] = resumed_at_line
             world.close()  # the trace and the relayers' SQLite files, whole
-            write_outputs(world, run_dir, summary, crash)
+            write_outputs(world, run_dir, summary, crash, report)
     return RunResult(run_dir, summary, world)
 
 
@@ -310,7 +311,8 @@ def insolvent_at_end(world: World, bad_debt: int) -> dict[str, Any]:
             "insolvent_debt_usd": round(usd(bad_debt) + shortfall, 2)}
 
 
-def write_outputs(world: World, run_dir: Path, summary: dict[str, Any], crash: CrashPoint | None = None) -> None:
+def write_outputs(world: World, run_dir: Path, summary: dict[str, Any], crash: CrashPoint | None = None,
+                  report: bool = True) -> None:
     """Every file of the run's end, each written whole or not at all; ``summary.json`` last but the report."""
     atomic_write_text(run_dir / MESSAGES_FILE, "".join(
         json.dumps(record_to_dict(record), sort_keys=True, default=str) + "\n" for record in world.lifecycle.records()
@@ -321,7 +323,8 @@ def write_outputs(world: World, run_dir: Path, summary: dict[str, Any], crash: C
               "delays": world.metrics.delays()}
     atomic_write_text(run_dir / TIMESERIES_FILE, json.dumps(series))
     atomic_write_json(run_dir / SUMMARY_FILE, summary)
-    write_run_report(run_dir)
+    if report:
+        write_run_report(run_dir)
 
 
 def poke_counts(world: World) -> dict[str, int]:

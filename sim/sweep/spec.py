@@ -66,7 +66,8 @@ def execute(spec: RunSpec) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"xmargin-{spec.run_id}-") as temporary:
         run_dir = Path(temporary) / spec.run_id
         try:
-            outcome = run_scenario(spec.load(), run_dir, engine=spec.engine)
+            # the run's own report and charts only when its directory is shipped back (--keep-runs)
+            outcome = run_scenario(spec.load(), run_dir, engine=spec.engine, report=spec.ship_run_dir)
             result.update(summary=outcome.summary, outcome=outcome.summary["status"], exit_code=outcome.exit_code)
             if outcome.exit_code != EXIT_OK and outcome.summary.get("invariant_violation"):
                 violation = outcome.summary["invariant_violation"]

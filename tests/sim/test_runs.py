@@ -82,3 +82,15 @@ def test_a_forged_deposit_under_the_compromise_fault_is_counted_as_attack_succes
     assert attack["chain"] == "perp"
     breaches = [e for e in read_trace(tmp_path / "attacked" / "trace.jsonl") if e.get("action") == "breached_by_attack"]
     assert any(b["invariant"] == "no unbacked margin" for b in breaches)
+
+
+def test_a_run_without_its_report_can_have_it_drawn_later(tiny_run, tmp_path):
+    from sim.report import rebuild_report
+
+    bare = run_scenario(load_scenario("demo", TINY), tmp_path / "bare", report=False)  # as a sweep's discarded runs
+    files = {p.name for p in bare.run_dir.iterdir()}
+    assert {"summary.json", "trace.jsonl", "timeseries.json"} <= files
+    assert "report.html" not in files and not any(name.endswith(".png") for name in files)
+    assert bare.trace_hash == tiny_run.trace_hash
+    rebuild_report(bare.run_dir)
+    assert (bare.run_dir / "report.html").is_file() and (bare.run_dir / "prices.png").is_file()

@@ -92,6 +92,7 @@ def test_overrides_reach_any_value():
         (["bridge.relayers.fees.strategy='yolo'"],
          "bridge.relayers.fees.strategy: must be one of 'fixed', 'suggested', 'adaptive', got 'yolo'"),
         (["agents.keepers.fees.bump=0.05"], "agents.keepers.fees.bump: must be >= 0.1, got 0.05"),  # geth's 10%
+        (["agents.traders.fees.gas_price_gwei=3000000"], "agents.traders.fees.gas_price_gwei: must be <= 100000"),
         (["demand.perp.tip_gwei=-2"], "demand.perp.tip_gwei: must be >= 0, got -2"),
         (["demand.perp.windows=[{start = 600, end = 300, rate = 2}]"],
          "demand.perp.windows[0].end: must be after start (600), got 300"),
