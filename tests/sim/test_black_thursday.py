@@ -39,6 +39,9 @@ def test_fixed_fee_keepers_behind_a_delayed_oracle_leave_more_debt_insolvent(run
     assert fixed.exit_code == adaptive.exit_code == 0
     assert fixed.summary["insolvent_debt_usd"] > 100_000
     assert fixed.summary["insolvent_debt_usd"] > 5 * adaptive.summary["insolvent_debt_usd"]
+    # what the backstop took over from the keepers' leftovers kept falling: realised bad debt, paid by insurance
+    assert fixed.summary["bad_debt_usd"] > adaptive.summary["bad_debt_usd"]
+    assert fixed.summary["backstop"]["taken_over_usd"] > adaptive.summary["backstop"]["taken_over_usd"]
     # why: the fixed bids wait below the base fee, the adaptive ones are re-bid until they land
     assert adaptive.summary["liquidations"]["count"] > 2 * fixed.summary["liquidations"]["count"]
     assert fixed.summary["liquidations"]["attempts"] > fixed.summary["liquidations"]["count"]
