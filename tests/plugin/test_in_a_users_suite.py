@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# imported here, once: pytester drops the modules an in-process run imports, and numpy cannot load twice
+# imported here, once: pytester drops the modules an in-process run imports, and numpy and pyrevm's
+# native module cannot load twice (a second import of the revm engine would find no pyrevm)
+import chains.engines.revm  # noqa: F401
+import numpy  # noqa: F401
 from chains.compiler import CACHE_ENV, default_cache_dir
 
 pytest_plugins = ["pytester"]
