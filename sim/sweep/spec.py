@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -44,11 +44,12 @@ class RunSpec:
     engine: str | None = None  # None: the fastest installed (every engine gives the same run)
 
     def load(self) -> Scenario:
-        """The scenario this run runs, validated (ConfigError names the key path)."""
+        """The scenario this run runs, validated (ConfigError names the key path); its summary lists the
+        ``--set`` and ``--param`` assignments, as a run's lists its ``--set``."""
         data = apply_overrides(dict(self.data), self.overrides)
         data["seed"] = self.seed
         try:
-            return parse_scenario(data, self.source)
+            return replace(parse_scenario(data, self.source), overrides=self.overrides)
         except ConfigError as exc:
             raise ConfigError(f"{Path(self.source).name}: {exc}") from None
 

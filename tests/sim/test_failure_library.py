@@ -14,7 +14,8 @@ from sim.run import run_scenario
 from sim.scenario import builtin_scenarios, load_scenario, read_toml
 
 LIBRARY = ("latency-vs-bad-debt", "relayer-outage", "partition-topups", "reorg-finality", "oracle-manipulation",
-           "compromised-bridge", "duplicates-and-reorders", "cross-vs-isolated")
+           "compromised-bridge", "duplicates-and-reorders", "cross-vs-isolated", "black-thursday",
+           "black-thursday-adaptive")
 
 
 def _run(tmp_path, name, *overrides, label="run"):

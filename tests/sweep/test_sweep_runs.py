@@ -49,6 +49,8 @@ def test_a_sweep_writes_a_row_per_run_and_per_grid_point_readable_by_pandas_pola
     assert "VaR95 bad debt" in report and 'src="sweep-0.png"' in report
     assert (pool_sweep / "sweep-0.png").read_bytes()[:4] == b"\x89PNG"
     assert not (pool_sweep / "runs").exists()  # run directories stay with the workers unless asked
+    result = json.loads((pool_sweep / "results" / "p0001-seed1.json").read_text())
+    assert result["summary"]["overrides"][-1] == "bridge.latency.mean=40"  # each run's summary says what it ran
 
 
 def test_a_failed_run_is_recorded_with_its_error_and_the_others_go_on(tmp_path, pool_sweep):
