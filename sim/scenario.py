@@ -19,6 +19,7 @@ from bridge import BridgeConfig
 from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
 from chains.schema import boolean, choice, integer, join, number, reject_unknown, string, table
+from chains.transactions import DEFAULT_GAS as DEPLOY_GAS
 from protocol import ProtocolConfig
 from sim.agents_config import (
     ArbitrageurConfig, BackstopAgentConfig, DemandConfig, KeeperConfig, ReporterConfig, TraderConfig,
@@ -251,7 +252,14 @@ def _sweep_defaults(data: Mapping[str, Any]) -> SweepDefaults | None:
 
 def _chains(data: Mapping[str, Any]) -> tuple[ChainConfig, ...]:
     entries = data.get("chains")
-    return DEFAULT_WORLD if entries is None else parse_chain_tables(entries)
+    if entries is None:
+        return DEFAULT_WORLD
+    chains = parse_chain_tables(entries)
+    for index, chain in enumerate(chains):  # a run deploys the bridge and the protocol on every chain
+        if chain.block_gas_limit < DEPLOY_GAS:
+            raise ConfigError(f"chains[{index}].block_gas_limit: {chain.block_gas_limit} cannot hold the deployment of "
+                              f"the bridge and the protocol (each contract creation is sent with {DEPLOY_GAS} gas)")
+    return chains
 
 
 def _vault_chains(data: Mapping[str, Any], names: list[str], perp_chain: str) -> tuple[str, ...]:

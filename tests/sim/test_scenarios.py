@@ -101,6 +101,9 @@ def test_overrides_reach_any_value():
         (["demand.mainnet.rate=1"], "demand.mainnet: not one of the chains (vault-l1, vault-l2, perp)"),
         (["chains=[{name='perp', chain_id=31337, block_gas_limit=20000}]"],
          "chain 'perp': block_gas_limit must hold at least one transaction's intrinsic gas (21000), got 20000"),
+        (["chains=[{name='vault-l1', chain_id=31001, block_gas_limit=21000}, {name='perp', chain_id=31337}]",
+          "vault_chains=['vault-l1']"],
+         "chains[0].block_gas_limit: 21000 cannot hold the deployment of the bridge and the protocol"),
     ],
 )
 def test_a_mistake_is_reported_with_its_path(overrides, message):
