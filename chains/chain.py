@@ -714,7 +714,7 @@ class Chain:
 
         Blocks mined afterwards get another ``mix_hash`` and so other hashes than the
         dropped ones. The dropped transactions are returned, oldest first, so a caller can
-        resubmit them or not.
+        resubmit them or not. Snapshots of a dropped block are forgotten.
         """
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise ChainStateError(f"{self.name}: reorg depth must be a positive integer, got {depth!r}")
@@ -729,6 +729,9 @@ class Chain:
         self._rewind_to(old_head - depth)
         self._drop_pool("reorganised")
         self.branch += 1
+        for snapshot_id, (number, _) in list(self._snapshots.items()):
+            if number > self.head_number:  # its blocks are gone: reverting to it could only restore another state
+                del self._snapshots[snapshot_id]
         return ReorgReport(depth=depth, old_head=old_head, new_head=self.head_number, dropped=tuple(dropped))
 
     def _rewind_to(self, number: int, journal_length: int | None = None) -> None:

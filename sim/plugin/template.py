@@ -28,6 +28,7 @@ from chains.accounts import keyed_account
 from chains.engines import REFERENCE_ENGINE
 from chains.compiler import Artifact
 from chains.producer import start_block_production
+from chains.errors import ChainStateError
 from relayer import Bridge
 from relayer.store import ACTIVE
 from sim.heartbeat import refresh_prices
@@ -134,7 +135,11 @@ class Template:
         data_dir.mkdir(parents=True, exist_ok=True)
         for chain in self.chains:
             chain.auto_mine = False
-        self.chains.revert(self.snapshot)
+        try:
+            self.chains.revert(self.snapshot)
+        except ChainStateError as exc:
+            raise TestbedError(f"world {self.spec.name!r}: the frozen state can no longer be restored ({exc}): an "
+                               "earlier test reorganised blocks it was built on; reorg only blocks a test mined") from None
         for source in self.relayer_files:
             _copy_database(source, data_dir / source.name)
         env = env_factory(self.time) if env_factory is not None else simpy.Environment(initial_time=self.time)

@@ -87,6 +87,23 @@ def test_snapshot_and_revert_restore_state(world, counter_artifact):
         chain.revert(9999)
 
 
+def test_a_reorg_below_a_snapshot_forgets_it_rather_than_restore_another_state(world, counter_artifact):
+    chain = world["perp"]
+    counter = deploy(chain, counter_artifact)
+    before = chain.snapshot()
+    transact(chain, counter.functions.increment())
+    after_one = chain.snapshot()
+    transact(chain, counter.functions.increment())
+    after_two = chain.snapshot()
+    chain.reorg(2)  # drops both increments' blocks: the two later snapshots pointed into them
+    for gone in (after_one, after_two):
+        with pytest.raises(ChainStateError, match="no snapshot"):
+            chain.revert(gone)
+    chain.revert(before)  # its head is still on the chain
+    assert counter.functions.count().call() == 0
+
+
+
 def test_reorg_drops_a_deposit_and_the_balance_is_as_before(world):
     chain = world["vault-l2"]
     depositor, vault = chain.accounts[0], chain.accounts[5]
