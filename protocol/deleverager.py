@@ -55,12 +55,22 @@ class DeleveragerTotals:
     closed_notional: int  # USD (WAD)
 
 
-class Deleverager(ContractBinding):
-    EVENTS = DELEVERAGER_EVENTS
+class OperatedBinding(ContractBinding):
+    """A contract only its operators may act through (the protocol's own keepers), addressing markets by name."""
 
     def __init__(self, chain: Chain, contract: Contract, catalog: Catalog) -> None:
         super().__init__(chain, contract)
         self.catalog = catalog
+
+    def is_operator(self, address: str) -> bool:
+        return self._call(self.fn.operators(address))
+
+    def set_operator(self, sender: Sender, operator: str, allowed: bool = True, gas: int = GAS_OPERATE) -> HexBytes:
+        return self._send(self.fn.set_operator(operator, allowed), sender, gas)
+
+
+class Deleverager(OperatedBinding):
+    EVENTS = DELEVERAGER_EVENTS
 
     def mode(self) -> str:
         value = self._call(self.fn.MODE())
@@ -70,9 +80,6 @@ class Deleverager(ContractBinding):
         functions = self.fn
         return DeleveragerTotals(self._call(functions.steps()), self._call(functions.recovered_total()),
                                  self._call(functions.closed_notional_total()))
-
-    def is_operator(self, address: str) -> bool:
-        return self._call(self.fn.operators(address))
 
     def deleverage(self, sender: Sender, market: str | int, side: int, targets: Sequence[tuple[str, int]],
                    gas: int = GAS_DELEVERAGE) -> HexBytes:
@@ -84,9 +91,6 @@ class Deleverager(ContractBinding):
         call = self.fn.deleverage(self.catalog.market_id(market), side, [tuple(t) for t in targets])
         return self._send(call, sender, gas)
 
-    def set_operator(self, sender: Sender, operator: str, allowed: bool = True, gas: int = GAS_OPERATE) -> HexBytes:
-        return self._send(self.fn.set_operator(operator, allowed), sender, gas)
-
 
 @dataclass(frozen=True)
 class BackstopTotals:
@@ -94,19 +98,12 @@ class BackstopTotals:
     notional: int  # USD (WAD) taken over
 
 
-class Backstop(ContractBinding):
+class Backstop(OperatedBinding):
     EVENTS = BACKSTOP_EVENTS
-
-    def __init__(self, chain: Chain, contract: Contract, catalog: Catalog) -> None:
-        super().__init__(chain, contract)
-        self.catalog = catalog
 
     def totals(self) -> BackstopTotals:
         functions = self.fn
         return BackstopTotals(self._call(functions.taken_over_count()), self._call(functions.taken_over_notional()))
-
-    def is_operator(self, address: str) -> bool:
-        return self._call(self.fn.operators(address))
 
     def take_over(self, sender: Sender, account: str, bucket: int = 0, gas: int = GAS_TAKE_OVER) -> HexBytes:
         return self._send(self.fn.take_over(account, bucket), sender, gas)
@@ -115,6 +112,3 @@ class Backstop(ContractBinding):
               gas: int = GAS_OPERATE) -> HexBytes:
         call = self.fn.trade(self.catalog.market_id(market), size_delta, acceptable_price)
         return self._send(call, sender, gas)
-
-    def set_operator(self, sender: Sender, operator: str, allowed: bool = True, gas: int = GAS_OPERATE) -> HexBytes:
-        return self._send(self.fn.set_operator(operator, allowed), sender, gas)

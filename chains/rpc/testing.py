@@ -113,25 +113,23 @@ def get_automine(chain: Chain, params: list[Any]) -> bool:
 
 # -- state, as Anvil changes it: at once, without a block ---------------------------------------
 
-MAX_NONCE = 2**64 - 1
-MAX_WORD = 2**256 - 1
+def _quantity(value: Any, what: str, bits: int) -> int:
+    """A hex quantity that must fit ``bits`` bits (a balance, a nonce, a storage slot)."""
+    amount = parse_quantity(value, what)
+    if amount >= 2**bits:
+        raise invalid_params(f"{what} does not fit {bits} bits")
+    return amount
 
 
 def set_balance(chain: Chain, params: list[Any]) -> None:
     address, balance = positional(params, "anvil_setBalance", 2)
-    amount = parse_quantity(balance, "balance")
-    if amount > MAX_WORD:
-        raise invalid_params("balance does not fit 256 bits")
-    chain.set_account(parse_address(address, "address"), balance=amount)
+    chain.set_account(parse_address(address, "address"), balance=_quantity(balance, "balance", 256))
     return None
 
 
 def set_nonce(chain: Chain, params: list[Any]) -> None:
     address, nonce = positional(params, "anvil_setNonce", 2)
-    value = parse_quantity(nonce, "nonce")
-    if value > MAX_NONCE:
-        raise invalid_params("nonce does not fit 64 bits")
-    chain.set_account(parse_address(address, "address"), nonce=value)
+    chain.set_account(parse_address(address, "address"), nonce=_quantity(nonce, "nonce", 64))
     return None
 
 
@@ -146,9 +144,7 @@ def set_code(chain: Chain, params: list[Any]) -> None:
 
 def set_storage_at(chain: Chain, params: list[Any]) -> bool:
     address, slot, value = positional(params, "anvil_setStorageAt", 3)
-    position = parse_quantity(slot, "storage slot")
-    if position > MAX_WORD:
-        raise invalid_params("storage slot does not fit 256 bits")
+    position = _quantity(slot, "storage slot", 256)
     word = parse_fixed_data(value, 32, "storage value")
     chain.set_storage(parse_address(address, "address"), position, int.from_bytes(word, "big"))
     return True

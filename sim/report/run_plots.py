@@ -31,6 +31,14 @@ def _hours(values: Iterable[float]) -> list[float]:
     return [v / 3600 for v in values]
 
 
+def _label(axis: Any, ylabel: str, bottom: bool = False, fontsize: str = "small", ncol: int = 1) -> None:
+    """An axis's unit and legend; the ``bottom`` one of a figure also says the time axis's."""
+    axis.set_ylabel(ylabel)
+    if bottom:
+        axis.set_xlabel("simulated hours")
+    axis.legend(loc="best", fontsize=fontsize, ncol=ncol)
+
+
 def prices_plot(series: Mapping[str, Any], path: Path) -> None:
     """Per feed: the scenario's path, the reference price forced trading moved (when it did), the oracle's."""
     hours = _hours(series["t"])
@@ -47,8 +55,7 @@ def prices_plot(series: Mapping[str, Any], path: Path) -> None:
         if oracle:
             axis.plot(hours[: len(oracle)], [v if v else float("nan") for v in oracle], linestyle="--",
                       label=f"{feed} oracle (median of fresh reports)")
-        axis.set_ylabel("USD")
-        axis.legend(loc="best", fontsize="small")
+        _label(axis, "USD")
     axes[-1, 0].set_xlabel("simulated hours")
     _save(figure, path)
 
@@ -63,11 +70,8 @@ def pools_plot(series: Mapping[str, Any], path: Path) -> None:
         first = next((v for v in series["prices"].get(asset, []) if v), None) or next((v for v in values["price"] if v), 1.0)
         price_axis.plot(hours[: len(values["price"])], [v / first * 100 for v in values["price"]], label=f"pool {key}")
         reserve_axis.plot(hours[: len(values["quote_reserve"])], values["quote_reserve"], label=f"pool {key}")
-    price_axis.set_ylabel("price index (scenario start = 100)")
-    price_axis.legend(loc="best", fontsize="x-small", ncol=2)
-    reserve_axis.set_ylabel("quote tokens in pool")
-    reserve_axis.set_xlabel("simulated hours")
-    reserve_axis.legend(loc="best", fontsize="x-small", ncol=2)
+    _label(price_axis, "price index (scenario start = 100)", fontsize="x-small", ncol=2)
+    _label(reserve_axis, "quote tokens in pool", bottom=True, fontsize="x-small", ncol=2)
     _save(figure, path)
 
 
@@ -80,11 +84,8 @@ def fees_plot(series: Mapping[str, Any], path: Path) -> None:
         fee_axis.plot(hours[: len(fees)], [max(v, 1e-9) for v in fees], label=name)
         pool_axis.plot(hours[: len(values["mempool"])], values["mempool"], label=name)
     fee_axis.set_yscale("log")
-    fee_axis.set_ylabel("base fee (gwei)")
-    fee_axis.legend(loc="best", fontsize="small")
-    pool_axis.set_ylabel("transactions waiting")
-    pool_axis.set_xlabel("simulated hours")
-    pool_axis.legend(loc="best", fontsize="small")
+    _label(fee_axis, "base fee (gwei)")
+    _label(pool_axis, "transactions waiting", bottom=True)
     _save(figure, path)
 
 
@@ -93,9 +94,7 @@ def margin_plot(series: Mapping[str, Any], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(WIDTH, 3.2))
     axis.plot(hours, series["equity"], label="equity of accounts with positions")
     axis.plot(hours, series["maintenance"], linestyle="--", label="their maintenance requirement")
-    axis.set_ylabel("USD")
-    axis.set_xlabel("simulated hours")
-    axis.legend(loc="best", fontsize="small")
+    _label(axis, "USD", bottom=True)
     _save(figure, path)
 
 
@@ -106,14 +105,11 @@ def liquidations_plot(series: Mapping[str, Any], path: Path) -> None:
     times = sorted(_hours(series.get("liquidation_times", [])))
     count_axis.step([0.0, *times, max(end, times[-1] if times else 0.0)], [0, *range(1, len(times) + 1), len(times)],
                     where="post", label="liquidations (cumulative)")
-    count_axis.set_ylabel("count")
-    count_axis.legend(loc="best", fontsize="small")
+    _label(count_axis, "count")
     debt_axis.plot(hours, series["bad_debt"], color="tab:red", label="bad debt (cumulative)")
     debt_axis.plot(hours, series["insurance_drawn"], color="tab:green", linestyle="--",
                    label="covered by the insurance fund")
-    debt_axis.set_ylabel("USD")
-    debt_axis.set_xlabel("simulated hours")
-    debt_axis.legend(loc="best", fontsize="small")
+    _label(debt_axis, "USD", bottom=True)
     _save(figure, path)
 
 
