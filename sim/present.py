@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 from rich import box
 from rich.table import Table
 
+from sim.report.units import usd
 from sim.scenario import builtin_scenarios, read_toml
 from sim.world_file import WorldFile
 
@@ -25,11 +26,11 @@ def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows = [
         ("outcome", summary["status"] if not summary["invariant_violation"]
          else f"INVARIANT VIOLATED: {summary['invariant_violation']['invariant']} - {summary['invariant_violation']['detail']}"),
-        ("bad debt", f"${summary['bad_debt_usd']:,.2f} (insurance drew ${summary['insurance_drawn_usd']:,.2f}, "
-                     f"uncovered ${summary['uncovered_bad_debt_usd']:,.2f})"),
+        ("bad debt", f"{usd(summary['bad_debt_usd'])} (insurance drew {usd(summary['insurance_drawn_usd'])}, "
+                     f"uncovered {usd(summary['uncovered_bad_debt_usd'])})"),
         *_insolvent_rows(summary),
-        ("liquidations", f"{liquidations['count']} (volume ${liquidations['volume_usd']:,.0f}, "
-                         f"bonus ${liquidations['bonus_usd']:,.0f}, {liquidations['attempts']} attempts)"),
+        ("liquidations", f"{liquidations['count']} (volume {usd(liquidations['volume_usd'], 0)}, "
+                         f"bonus {usd(liquidations['bonus_usd'], 0)}, {liquidations['attempts']} attempts)"),
         ("underwater -> liquidated", _delays(liquidations["underwater_to_liquidation_s"])),
         ("liquidated -> seized", _delays(liquidations["liquidation_to_seizure_s"])),
         ("top-ups", f"{top_ups['requested']} requested, {top_ups['credited']} credited, {top_ups['too_late']} too late"),
@@ -65,8 +66,8 @@ def _insolvent_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     insolvent = summary.get("open_insolvent")
     if not insolvent or not insolvent["buckets"]:
         return []
-    return [("left insolvent", f"{insolvent['buckets']} buckets open below zero equity, ${insolvent['shortfall_usd']:,.2f} "
-                               f"short (insolvent debt with bad debt ${summary['insolvent_debt_usd']:,.2f})")]
+    return [("left insolvent", f"{insolvent['buckets']} buckets open below zero equity, {usd(insolvent['shortfall_usd'])} "
+                               f"short (insolvent debt with bad debt {usd(summary['insolvent_debt_usd'])})")]
 
 
 def _market_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -76,12 +77,12 @@ def _market_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [
         ("market fall", f"{market['feed']}: fundamental -{market['exogenous_drop']:.1%}, reference "
                         f"-{market['reference_drop']:.1%}, oracle -{market['realised_drop']:.1%} ({amplification})"),
-        ("forced sales", f"${market['forced_sales_usd']:,.0f} (liquidations ${sales['liquidations_usd']:,.0f}, keepers "
-                         f"on pools ${sales['keeper_pool_sales_usd']:,.0f}), slippage ${market['slippage_usd']:,.0f}, "
+        ("forced sales", f"{usd(market['forced_sales_usd'], 0)} (liquidations {usd(sales['liquidations_usd'], 0)}, keepers "
+                         f"on pools {usd(sales['keeper_pool_sales_usd'], 0)}), slippage {usd(market['slippage_usd'], 0)}, "
                          f"{market['waves']} waves"),
-        ("keepers", f"PnL ${keepers['pnl_usd']:,.0f}, {keepers['declined']} declined"),
-        ("after insurance", f"ADL ({adl['mode']}): {adl['count']} closes, ${adl['volume_usd']:,.0f}, ${adl['recovered_usd']:,.0f} "
-                            f"recovered; backstop took over ${backstop['taken_over_usd']:,.0f} ({backstop['count']})"),
+        ("keepers", f"PnL {usd(keepers['pnl_usd'], 0)}, {keepers['declined']} declined"),
+        ("after insurance", f"ADL ({adl['mode']}): {adl['count']} closes, {usd(adl['volume_usd'], 0)}, {usd(adl['recovered_usd'], 0)} "
+                            f"recovered; backstop took over {usd(backstop['taken_over_usd'], 0)} ({backstop['count']})"),
     ]
 
 

@@ -27,10 +27,10 @@ def unit_of(name: str) -> str:
     return ""
 
 
-def usd(value: float | None) -> str:
+def usd(value: float | None, decimals: int = 2) -> str:
     if value is None or _nan(value):
         return "-"
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    return f"-${-value:,.{decimals}f}" if value < 0 else f"${value:,.{decimals}f}"
 
 
 def seconds(value: float | None) -> str:
