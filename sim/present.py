@@ -79,7 +79,7 @@ def _market_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
                         f"-{market['reference_drop']:.1%}, oracle -{market['realised_drop']:.1%} ({amplification})"),
         ("forced sales", f"{usd(market['forced_sales_usd'], 0)} (liquidations {usd(sales['liquidations_usd'], 0)}, keepers "
                          f"on pools {usd(sales['keeper_pool_sales_usd'], 0)}), slippage {usd(market['slippage_usd'], 0)}, "
-                         f"{market['waves']} waves"),
+                         f"{market['waves']} wave{'' if market['waves'] == 1 else 's'}"),
         ("keepers", f"PnL {usd(keepers['pnl_usd'], 0)}, {keepers['declined']} declined"),
         ("after insurance", f"ADL ({adl['mode']}): {adl['count']} closes, {usd(adl['volume_usd'], 0)}, {usd(adl['recovered_usd'], 0)} "
                             f"recovered; backstop took over {usd(backstop['taken_over_usd'], 0)} ({backstop['count']})"),

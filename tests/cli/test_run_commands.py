@@ -147,16 +147,17 @@ def test_compare_lines_up_a_row_only_one_run_has(run_dir, tmp_path, monkeypatch)
     assert liquidations.count(" attempts)") == 2  # the rows after it are still each run's own
 
 
-def test_trace_writes_a_negative_amount_as_minus_dollars(run_dir, tmp_path, monkeypatch):
+def test_trace_writes_a_negative_amount_as_minus_dollars_and_one_wave_as_one(run_dir, tmp_path, monkeypatch):
     out, _ = run_dir
     losing = copy_run(out, tmp_path / "losing-keepers")
     summary = json.loads((losing / "summary.json").read_text())
     summary["keepers"]["pnl_usd"] = -1234.4
     summary["market"]["slippage_usd"] = -20.2  # sold above the reference
+    summary["market"]["waves"] = 1
     (losing / "summary.json").write_text(json.dumps(summary))
     result = _wide(monkeypatch, 240).invoke(main, ["trace", str(losing)])
     assert result.exit_code == 0, result.output
-    assert "PnL -$1,234," in result.output and "slippage -$20," in result.output
+    assert "PnL -$1,234," in result.output and "slippage -$20, 1 wave" in result.output
     assert "$-" not in result.output
 
 
