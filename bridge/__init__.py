@@ -34,60 +34,27 @@ agents and their faults), ``forger`` (the compromise fault), ``submit`` (sending
 ``process``, and reading why it failed), ``lifecycle`` (the record of every message).
 """
 
-from bridge.attestations import Attestation, AttestationStore
-from bridge.config import BridgeConfig, RelayersConfig, RouteConfig, ValidatorsConfig
-from bridge.deploy import BridgeDeployment, artifact, deploy_bridge
-from bridge.forger import Forger, Forgery
-from bridge.lifecycle import Lifecycle, LifecycleEvent, MessageRecord, Stamp, UnknownMessage
-from bridge.merkle import MerkleTree, branch_root
-from bridge.message import MAX_BODY, VERSION, MalformedMessage, Message
-from bridge.proofs import (
-    Signature,
-    checkpoint_digest,
-    encode_checkpoint_proof,
-    encode_multisig_proof,
-    multisig_digest,
-    sign_digest,
-)
-from bridge.submit import Submission, send_process, submit_process
-from bridge.transport import Packet, Transport
-from bridge.validator import Validator
-from bridge.watcher import MailboxWatcher
+import lazy_loader
 
-__all__ = [
-    "MAX_BODY",
-    "VERSION",
-    "Attestation",
-    "AttestationStore",
-    "BridgeConfig",
-    "BridgeDeployment",
-    "Forger",
-    "Forgery",
-    "Lifecycle",
-    "LifecycleEvent",
-    "MailboxWatcher",
-    "MalformedMessage",
-    "MerkleTree",
-    "Message",
-    "MessageRecord",
-    "Packet",
-    "RelayersConfig",
-    "RouteConfig",
-    "Signature",
-    "Stamp",
-    "Submission",
-    "Transport",
-    "UnknownMessage",
-    "Validator",
-    "ValidatorsConfig",
-    "artifact",
-    "branch_root",
-    "checkpoint_digest",
-    "deploy_bridge",
-    "encode_checkpoint_proof",
-    "encode_multisig_proof",
-    "multisig_digest",
-    "send_process",
-    "sign_digest",
-    "submit_process",
-]
+# Names load on first use (lazy_loader), so a command that needs little (`xmargin --help`,
+# `trace`, `compare`) does not import py-evm, web3 and matplotlib.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "attestations": ["Attestation", "AttestationStore"],
+        "config": ["BridgeConfig", "RelayersConfig", "RouteConfig", "ValidatorsConfig"],
+        "deploy": ["BridgeDeployment", "artifact", "deploy_bridge"],
+        "forger": ["Forger", "Forgery"],
+        "lifecycle": ["Lifecycle", "LifecycleEvent", "MessageRecord", "Stamp", "UnknownMessage"],
+        "merkle": ["MerkleTree", "branch_root"],
+        "message": ["MAX_BODY", "VERSION", "MalformedMessage", "Message"],
+        "proofs": [
+            "Signature", "checkpoint_digest", "encode_checkpoint_proof", "encode_multisig_proof",
+            "multisig_digest", "sign_digest",
+        ],
+        "submit": ["Submission", "send_process", "submit_process"],
+        "transport": ["Packet", "Transport"],
+        "validator": ["Validator"],
+        "watcher": ["MailboxWatcher"],
+    },
+)

@@ -6,46 +6,22 @@ import os
 # eth-hash picks its backend at the first hash, so this must run before anything hashes.
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
-from chains.blocks import Block, Log, MinedBlock, Receipt
-from chains.chain import Chain, DroppedTransaction, ReorgReport
-from chains.chain_set import ChainSet
-from chains.compiler import COUNTER_SOURCE, Artifact, compile_contract
-from chains.config import DEFAULT_WORLD, ChainConfig
-from chains.transactions import TransactionReverted, confirm, deploy, revert_reason, transact
-from chains.errors import (
-    ChainStateError,
-    CompileError,
-    ConfigError,
-    TransactionRejected,
-    UnknownChainError,
-    WrongChainIdError,
-    XmarginError,
-)
+import lazy_loader
 
-__all__ = [
-    "Artifact",
-    "Block",
-    "COUNTER_SOURCE",
-    "Chain",
-    "ChainConfig",
-    "ChainSet",
-    "ChainStateError",
-    "CompileError",
-    "ConfigError",
-    "DEFAULT_WORLD",
-    "DroppedTransaction",
-    "Log",
-    "MinedBlock",
-    "Receipt",
-    "ReorgReport",
-    "TransactionRejected",
-    "TransactionReverted",
-    "UnknownChainError",
-    "WrongChainIdError",
-    "XmarginError",
-    "compile_contract",
-    "confirm",
-    "deploy",
-    "revert_reason",
-    "transact",
-]
+# Names load on first use (lazy_loader), so a command that needs little (`xmargin --help`,
+# `trace`, `compare`) does not import py-evm, web3 and matplotlib.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "blocks": ["Block", "Log", "MinedBlock", "Receipt"],
+        "chain": ["Chain", "DroppedTransaction", "ReorgReport"],
+        "chain_set": ["ChainSet"],
+        "compiler": ["COUNTER_SOURCE", "Artifact", "compile_contract"],
+        "config": ["DEFAULT_WORLD", "ChainConfig"],
+        "transactions": ["TransactionReverted", "confirm", "deploy", "revert_reason", "transact"],
+        "errors": [
+            "ChainStateError", "CompileError", "ConfigError", "TransactionRejected", "UnknownChainError",
+            "WrongChainIdError", "XmarginError",
+        ],
+    },
+)

@@ -14,6 +14,7 @@ DEFAULT_BLOCK_GAS_LIMIT = 30_000_000
 DEFAULT_MEMPOOL_LIFETIME = 3 * 3600  # seconds a transaction may wait in the pool (geth's default)
 DEFAULT_MEMPOOL_SIZE = 5_120  # geth's 4,096 executable + 1,024 queued slots
 MIN_BLOCK_GAS_LIMIT = 21_000  # one plain transfer
+DEFAULT_GAS = 8_000_000  # a deployment's or helper transaction's gas; a scenario's blocks must hold it
 
 
 @dataclass(frozen=True)

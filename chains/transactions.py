@@ -15,9 +15,9 @@ from chains.abi import bound_from_web3, checksum
 from chains.blocks import Receipt
 from chains.chain import Chain
 from chains.compiler import Artifact
+from chains.config import DEFAULT_GAS
 from chains.errors import ChainStateError, XmarginError
 
-DEFAULT_GAS = 8_000_000
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 REVERT_PREFIX = "execution reverted:"
 NO_REASON = "reverted without a reason"

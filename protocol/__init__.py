@@ -26,94 +26,31 @@ seized from the account's collateral to the liquidator; bad debt is covered by m
 insurance fund into the pool, and what it cannot cover is recorded as uncovered bad debt.
 """
 
-from protocol.amm import AmmPool, Observation, Reserves
-from protocol.catalog import Catalog, CollateralInfo
-from protocol.config import (
-    AdlConfig,
-    AmmConfig,
-    AmmPoolConfig,
-    AssetConfig,
-    BackstopConfig,
-    FeeConfig,
-    LiquidationConfig,
-    MarketConfig,
-    OracleConfig,
-    ProtocolConfig,
-    RateLimitConfig,
-)
-from protocol.deleverager import Backstop, BackstopTotals, Deleverager, DeleveragerTotals
-from protocol.delayed_oracle import DelayedOracle
-from protocol.deploy import ProtocolDeployment, deploy_protocol
-from protocol.engine import (
-    CROSS,
-    BucketHealth,
-    BucketState,
-    CollateralHolding,
-    EngineTotals,
-    FundBalance,
-    MarginEngine,
-    MarketState,
-    PositionInfo,
-    RawPosition,
-)
-from protocol.errors import ProtocolCallError, ProtocolError
-from protocol.messages import decode_body, encode_body
-from protocol.oracle import FeedState, Oracle, PriceSource, PriceUse, SignedReport
-from protocol.token import Token
-from protocol.units import WAD, from_units, from_wad, to_units, to_wad
-from protocol.vault import RequestStatus, Vault, VaultLedger, WithdrawalRequest
+import lazy_loader
 
-__all__ = [
-    "CROSS",
-    "WAD",
-    "AdlConfig",
-    "AmmConfig",
-    "AmmPool",
-    "AmmPoolConfig",
-    "AssetConfig",
-    "Backstop",
-    "BackstopConfig",
-    "BackstopTotals",
-    "BucketHealth",
-    "BucketState",
-    "Catalog",
-    "CollateralHolding",
-    "CollateralInfo",
-    "Deleverager",
-    "DeleveragerTotals",
-    "DelayedOracle",
-    "EngineTotals",
-    "FeeConfig",
-    "FeedState",
-    "FundBalance",
-    "LiquidationConfig",
-    "MarginEngine",
-    "MarketConfig",
-    "MarketState",
-    "Observation",
-    "Oracle",
-    "PriceSource",
-    "PriceUse",
-    "OracleConfig",
-    "PositionInfo",
-    "ProtocolCallError",
-    "ProtocolConfig",
-    "ProtocolDeployment",
-    "ProtocolError",
-    "RateLimitConfig",
-    "RawPosition",
-    "RequestStatus",
-    "Reserves",
-    "SignedReport",
-    "Token",
-    "Vault",
-    "VaultLedger",
-    "WithdrawalRequest",
-    "decode_body",
-    "deploy_protocol",
-    "encode_body",
-    "from_units",
-    "from_wad",
-    "to_units",
-    "to_wad",
-]
+# Names load on first use (lazy_loader), so a command that needs little (`xmargin --help`,
+# `trace`, `compare`) does not import py-evm, web3 and matplotlib.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "amm": ["AmmPool", "Observation", "Reserves"],
+        "catalog": ["Catalog", "CollateralInfo"],
+        "config": [
+            "AdlConfig", "AmmConfig", "AmmPoolConfig", "AssetConfig", "BackstopConfig", "FeeConfig",
+            "LiquidationConfig", "MarketConfig", "OracleConfig", "ProtocolConfig", "RateLimitConfig",
+        ],
+        "deleverager": ["Backstop", "BackstopTotals", "Deleverager", "DeleveragerTotals"],
+        "delayed_oracle": ["DelayedOracle"],
+        "deploy": ["ProtocolDeployment", "deploy_protocol"],
+        "engine": [
+            "CROSS", "BucketHealth", "BucketState", "CollateralHolding", "EngineTotals", "FundBalance",
+            "MarginEngine", "MarketState", "PositionInfo", "RawPosition",
+        ],
+        "errors": ["ProtocolCallError", "ProtocolError"],
+        "messages": ["decode_body", "encode_body"],
+        "oracle": ["FeedState", "Oracle", "PriceSource", "PriceUse", "SignedReport"],
+        "token": ["Token"],
+        "units": ["WAD", "from_units", "from_wad", "to_units", "to_wad"],
+        "vault": ["RequestStatus", "Vault", "VaultLedger", "WithdrawalRequest"],
+    },
+)

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from bridge import BridgeConfig
-from chains.config import DEFAULT_WORLD, ChainConfig, parse_chain_tables
+from chains.config import DEFAULT_GAS as DEPLOY_GAS, DEFAULT_WORLD, ChainConfig, parse_chain_tables
 from chains.errors import ConfigError
 from chains.schema import boolean, choice, integer, join, number, reject_unknown, string, table
-from chains.transactions import DEFAULT_GAS as DEPLOY_GAS
 from protocol import ProtocolConfig
 from sim.agents_config import (
     ArbitrageurConfig, BackstopAgentConfig, DemandConfig, KeeperConfig, ReporterConfig, TraderConfig,

@@ -5,26 +5,14 @@ sweep ends; :func:`rebuild_report` rebuilds either from the files (``xmargin rep
 and names what is missing in a damaged directory.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from pathlib import Path
-
-from sim.report.run_report import DamagedDirectory, write_run_report
-
-__all__ = ["DamagedDirectory", "rebuild_report", "write_run_report"]
-
-
-def rebuild_report(directory: str | Path) -> Path:
-    """The report of a run or a sweep directory, whichever ``directory`` is."""
-    from sim.sweep.layout import is_sweep_dir
-
-    path = Path(directory)
-    if not path.is_dir():
-        raise DamagedDirectory(f"{path}: no such directory")
-    if is_sweep_dir(path):
-        from sim.sweep.results import rebuild_sweep
-
-        return rebuild_sweep(path)
-    if not (path / "summary.json").exists() and not (path / "trace.jsonl").exists():
-        raise DamagedDirectory(f"{path}: neither a run directory (no summary.json) nor a sweep directory (no sweep.json)")
-    return write_run_report(path)
+# Names load on first use (lazy_loader), so a command that needs little (`xmargin --help`,
+# `trace`, `compare`) does not import py-evm, web3 and matplotlib.
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "rebuild": ["rebuild_report"],
+        "run_report": ["DamagedDirectory", "write_run_report"],
+    },
+)
