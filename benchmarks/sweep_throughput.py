@@ -43,18 +43,19 @@ def main() -> None:
     overrides = tuple(args.overrides)
     from distributed import LocalCluster
 
-    rates: dict[str, list[float]] = {"1 worker": [], "2 workers": [], "Dask, 2 local workers": []}
+    setups: dict[str, int | None] = {"1 worker": 1, "2 workers": 2, "Dask, 2 local workers": None}  # None: Dask
+    rates: dict[str, list[float]] = {name: [] for name in setups}
     with tempfile.TemporaryDirectory(prefix="xmargin-sweep-bench-") as temporary:
         root = Path(temporary)
         for round_number in range(1, args.rounds + 1):
-            for name in rates:
-                out = root / f"{len(rates[name])}-{name.split()[0]}"
-                if name.startswith("Dask"):
+            for number, (name, workers) in enumerate(setups.items()):
+                out = root / f"round{round_number}-setup{number}"
+                if workers is None:
                     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                       dashboard_address=None) as cluster:
                         rate = timed_sweep(out, args.runs, overrides, scheduler=cluster.scheduler_address)
                 else:
-                    rate = timed_sweep(out, args.runs, overrides, workers=int(name.split()[0]))
+                    rate = timed_sweep(out, args.runs, overrides, workers=workers)
                 rates[name].append(rate)
                 print(f"round {round_number}: {name:<22} {rate:6.2f} runs/min", flush=True)
 
